@@ -1,0 +1,51 @@
+# Two commands: `make run` serves the app and web map, `make test` runs the whole suite.
+# Both set up what they need first (virtualenv, PostGIS, migrations, sample layers).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/restoration_map
+export DATABASE_URL
+
+.PHONY: setup run test lint bench postgis migrate samples system-test-deps clean
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { \
+	  echo "python3-venv missing: installing it"; \
+	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq python3-venv && \
+	  $(PYTHON) -m venv $(VENV); }
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+postgis:
+	bash scripts/ensure_postgis.sh
+
+migrate: $(VENV)/.installed postgis
+	$(PY) -m app migrate
+
+samples: migrate
+	$(PY) -m app load-samples
+
+setup: $(VENV)/.installed postgis migrate samples
+	@bash scripts/vendor_web.sh
+
+run: setup
+	$(PY) -m app serve --host $(HOST) --port $(PORT)
+
+# GDAL's ogrinfo (for the OAPIF client test) and Chromium (for the browser tests).
+system-test-deps:
+	@bash scripts/ensure_test_tools.sh
+
+test: setup system-test-deps
+	$(PY) -m pytest -q
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache

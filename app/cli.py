@@ -1,0 +1,146 @@
+"""Operator command line: ``python -m app <command>``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from geo.config import Settings
+
+
+def _migrate(args, settings: Settings) -> int:
+    from geo import db
+
+    if args.downgrade:
+        db.downgrade(settings, args.downgrade)
+    else:
+        db.upgrade(settings)
+    print(f"migrated ({args.downgrade or 'head'})")
+    return 0
+
+
+def _load_samples(args, settings: Settings) -> int:
+    from geo.db import sync_engine
+    from geo.sample import load_samples
+
+    engine = sync_engine(settings)
+    with engine.begin() as conn:
+        counts = load_samples(conn)
+    for name, n in sorted(counts.items()):
+        print(f"{name:24s} {n:6d}")
+    return 0
+
+
+def _serve(args, settings: Settings) -> int:
+    import uvicorn
+
+    from app.main import configure_logging, create_app
+
+    configure_logging()
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, proxy_headers=True)
+    return 0
+
+
+def _users_create(args, settings: Settings) -> int:
+    from geo import auth
+    from geo.db import sync_engine
+
+    with sync_engine(settings).begin() as conn:
+        user_id, key = auth.create_user(conn, args.name, args.role, args.region or None)
+    scope = ", ".join(args.region) if args.region else "all regions"
+    print(f"created user {args.name} (id {user_id}, role {args.role}, scope: {scope})")
+    print("API key (shown only once; send it as 'Authorization: Bearer <key>'):")
+    print(key)
+    return 0
+
+
+def _users_key(args, settings: Settings) -> int:
+    from sqlalchemy import text
+
+    from geo import auth
+    from geo.db import sync_engine
+
+    with sync_engine(settings).begin() as conn:
+        uid = conn.execute(text("SELECT id FROM users WHERE name = :n"), {"n": args.name}).first()
+        if uid is None:
+            print(f"no user {args.name!r}", file=sys.stderr)
+            return 1
+        print(auth.create_key(conn, uid[0], args.label))
+    return 0
+
+
+def _users_revoke(args, settings: Settings) -> int:
+    from geo import auth
+    from geo.db import sync_engine
+
+    with sync_engine(settings).begin() as conn:
+        n = auth.revoke_keys(conn, args.name)
+    print(f"revoked {n} key(s) of {args.name}")
+    return 0
+
+
+def _users_list(args, settings: Settings) -> int:
+    from sqlalchemy import text
+
+    from geo.db import sync_engine
+
+    with sync_engine(settings).connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT u.name, u.role, coalesce(array_to_string(u.regions, ','), '*'), "
+                "count(k.id) FILTER (WHERE k.revoked_at IS NULL) FROM users u "
+                "LEFT JOIN api_keys k ON k.user_id = u.id GROUP BY u.id ORDER BY u.name"
+            )
+        ).all()
+    for name, role, regions, keys in rows:
+        print(f"{name:24s} {role:10s} {regions:20s} live keys: {keys}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m app", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    m = sub.add_parser("migrate", help="upgrade the database to the newest schema")
+    m.add_argument("--downgrade", metavar="REV", help="downgrade to REV instead (e.g. base)")
+    m.set_defaults(func=_migrate)
+    sub.add_parser("load-samples", help="load sample_layers/ (idempotent)").set_defaults(
+        func=_load_samples
+    )
+    s = sub.add_parser("serve", help="serve the API and web map")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.set_defaults(func=_serve)
+    users = sub.add_parser("users", help="manage users and API keys").add_subparsers(
+        dest="users_command", required=True
+    )
+    uc = users.add_parser("create", help="create a user and print its first API key")
+    uc.add_argument("--name", required=True)
+    uc.add_argument("--role", required=True, choices=["viewer", "inspector", "editor", "admin"])
+    uc.add_argument(
+        "--region", action="append", metavar="CODE", help="limit writes to this county (repeatable)"
+    )
+    uc.set_defaults(func=_users_create)
+    uk = users.add_parser("key", help="issue another API key for a user")
+    uk.add_argument("--name", required=True)
+    uk.add_argument("--label")
+    uk.set_defaults(func=_users_key)
+    ur = users.add_parser("revoke", help="revoke every key of a user")
+    ur.add_argument("--name", required=True)
+    ur.set_defaults(func=_users_revoke)
+    users.add_parser("list", help="list users").set_defaults(func=_users_list)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    from geo.errors import ServiceError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args, Settings())
+    except ServiceError as exc:
+        print(f"error: {exc.description}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

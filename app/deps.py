@@ -1,0 +1,78 @@
+"""Request dependencies: settings, database connections, collection lookup, formats."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from app.auth import OptionalUser, Unauthorized
+from geo import catalog
+from geo.catalog import Collection
+from geo.config import Settings
+from geo.errors import InvalidParameter
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_engine(request: Request) -> AsyncEngine:
+    return request.app.state.engine
+
+
+async def get_conn(
+    engine: Annotated[AsyncEngine, Depends(get_engine)],
+) -> AsyncIterator[AsyncConnection]:
+    async with engine.connect() as conn:
+        yield conn
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
+ConnDep = Annotated[AsyncConnection, Depends(get_conn)]
+
+
+async def valid_collection(
+    conn: ConnDep,
+    principal: OptionalUser,
+    collection_id: Annotated[str, Path(alias="collectionId")],
+) -> Collection:
+    """The collection named in the path, or 404; non-public ones need at least a viewer key."""
+    coll = await catalog.get_collection(conn, collection_id)
+    if not coll.public and principal is None:
+        raise Unauthorized(f"collection {collection_id!r} is not public: send a viewer key")
+    return coll
+
+
+CollectionDep = Annotated[Collection, Depends(valid_collection)]
+
+# Parameters every endpoint accepts besides its own.
+COMMON_PARAMS = {"f"}
+
+
+def reject_unknown(request: Request, allowed: set[str]) -> None:
+    """The OGC API asks for 400 on unknown query parameters, naming them."""
+    unknown = sorted(set(request.query_params) - allowed - COMMON_PARAMS)
+    if unknown:
+        raise InvalidParameter(
+            f"unknown query parameter(s): {', '.join(unknown)}; allowed: "
+            f"{', '.join(sorted(allowed | COMMON_PARAMS))}",
+            parameter=unknown[0],
+        )
+
+
+def wants_html(
+    request: Request, f: str | None, allowed: tuple[str, ...] = ("json", "html")
+) -> bool:
+    """f=html, or a browser's Accept header with no f, asks for HTML."""
+    if f is not None:
+        if f not in allowed:
+            raise InvalidParameter(
+                f"f: unsupported format {f!r}; use one of {', '.join(allowed)}", parameter="f"
+            )
+        return f == "html"
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and "json" not in accept.split(",")[0]

@@ -1,0 +1,68 @@
+"""Errors mapped to HTTP in one place. Bodies follow the OGC exception shape
+({"code", "description"}); a 500 never echoes internals, the log keeps them."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from geo.errors import ServiceError
+
+log = logging.getLogger("restoration_map")
+
+
+def error_response(status: int, code: str, description: str, headers=None) -> JSONResponse:
+    return JSONResponse(
+        {"code": code, "description": description}, status_code=status, headers=headers
+    )
+
+
+def _validation_message(exc: RequestValidationError) -> tuple[int, str]:
+    parts, status = [], 400
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ())]
+        if loc and loc[0] == "body":
+            status = 422
+        name = loc[-1] if loc else "request"
+        parts.append(f"{name}: {err.get('msg', 'invalid')}")
+    return status, "; ".join(parts)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    async def _service_error(request: Request, exc: ServiceError):
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return error_response(exc.status, exc.code, exc.description, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        # The OGC API asks for 400 on bad query parameters; bodies get 422.
+        status, message = _validation_message(exc)
+        return error_response(
+            status, "InvalidParameterValue" if status == 400 else "InvalidInput", message
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        code = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "HTTPError")
+        return error_response(exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(OperationalError)
+    async def _db_down(request: Request, exc: OperationalError):
+        log.error("database unavailable: %s", exc)
+        return error_response(503, "DatabaseUnavailable", "the database is not answering")
+
+    @app.exception_handler(DBAPIError)
+    async def _db_error(request: Request, exc: DBAPIError):
+        log.exception("database error on %s %s", request.method, request.url.path)
+        return error_response(500, "ServerError", "internal error; it has been logged")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(500, "ServerError", "internal error; it has been logged")

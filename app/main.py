@@ -1,0 +1,54 @@
+"""The app factory: ``create_app(settings)`` builds a configured app, nothing at import time."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.staticfiles import StaticFiles
+
+from app import errors
+from app.ogc import features, landing
+from geo.config import Settings
+from geo.db import async_engine
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.engine = async_engine(settings)
+        try:
+            yield
+        finally:
+            await app.state.engine.dispose()
+
+    app = FastAPI(
+        title=settings.title,
+        version="0.1.0",
+        description=(
+            "OGC API – Features over PostGIS for the ecological-restoration ledger of "
+            "Changji Prefecture, Xinjiang."
+        ),
+        openapi_url="/api",
+        docs_url="/api.html",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=5)
+    errors.install(app)
+    app.include_router(landing.router)
+    app.include_router(features.build_router(settings))
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app
+
+
+def configure_logging(level: str = "INFO") -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

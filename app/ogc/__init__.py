@@ -1,0 +1,1 @@
+"""OGC API surfaces: Features (Parts 1 and 2) for now."""

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Debian tools the test suite drives: GDAL's ogrinfo/ogr2ogr (a real OGC API client)
+# and Chromium (the browser tests). Installed only when missing.
+set -euo pipefail
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+missing=()
+command -v ogrinfo >/dev/null 2>&1 || missing+=(gdal-bin)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "ensure_test_tools: installing ${missing[*]}" >&2
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+fi

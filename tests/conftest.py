@@ -1,0 +1,128 @@
+"""Test fixtures against a real PostGIS: a throwaway database per run (created, migrated and
+loaded with the sample layers once), an app per test module, and a live server for clients
+that need a real socket (GDAL, the browser). A missing database fails the run, never skips."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from app.main import create_app
+from geo import db
+from geo.config import Settings
+from geo.sample import load_samples
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN_URL = os.environ.get(
+    "TEST_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def _url_for(dbname: str) -> str:
+    base, _, _ = ADMIN_URL.rpartition("/")
+    return f"{base}/{dbname}"
+
+
+def create_database(prefix: str = "rm_test") -> str:
+    """A fresh database with PostGIS; fails loudly when PostgreSQL does not answer."""
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    try:
+        with psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        pytest.fail(
+            f"PostgreSQL/PostGIS is required for the tests and did not answer at {ADMIN_URL}: "
+            f"{exc}. Run `make test` (it sets the database up).",
+            pytrace=False,
+        )
+    with psycopg.connect(_url_for(name), autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION postgis")
+    return name
+
+
+def drop_database(name: str) -> None:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """The run's database: migrated to head and loaded with the sample layers."""
+    name = create_database()
+    url = _url_for(name)
+    settings = Settings(database_url=url)
+    db.upgrade(settings)
+    engine = db.sync_engine(settings)
+    with engine.begin() as conn:
+        load_samples(conn)
+    engine.dispose()
+    yield url
+    drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, count_timeout_ms=2000)
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Iterator[Engine]:
+    eng = db.sync_engine(settings)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="module")
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(database_url: str, tmp_path_factory) -> Iterator[str]:
+    """The real app served by uvicorn in a subprocess; yields its base URL.
+    Its access log is at ``live_server_log`` for tests that count requests."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("server") / "access.log"
+    env = {**os.environ, "DATABASE_URL": database_url}
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail(f"the live server did not start: {log.read_text()}")
+    os.environ["RM_LIVE_SERVER_LOG"] = str(log)
+    yield base
+    proc.terminate()
+    proc.wait(10)
