@@ -9,6 +9,7 @@ from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
 from geo.config import Settings
+import geo.all_models  # noqa: F401  (registers every table)
 from geo.models import Base
 
 config = context.config
