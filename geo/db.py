@@ -3,13 +3,16 @@ commands and tests use the sync one."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from geo.auth import Principal
 from geo.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,3 +47,27 @@ def upgrade(settings: Settings, revision: str = "head") -> None:
 
 def downgrade(settings: Settings, revision: str = "base") -> None:
     command.downgrade(alembic_config(settings), revision)
+
+
+@asynccontextmanager
+async def write_transaction(
+    engine: AsyncEngine, principal: Principal
+) -> AsyncIterator[AsyncConnection]:
+    """A transaction for every write on behalf of a user. It tells the database who writes
+    and where they may write (``rm.actor``, ``rm.user_id``, ``rm.regions``: transaction-local
+    settings), so triggers can audit and enforce region scopes whatever the write path."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "SELECT set_config('rm.actor', :actor, true), set_config('rm.user_id', :uid, true),"
+                " set_config('rm.regions', :regions, true)"
+            ),
+            {
+                "actor": principal.name,
+                "uid": str(principal.user_id),
+                "regions": "*"
+                if principal.regions is None
+                else ",".join(sorted(principal.regions)),
+            },
+        )
+        yield conn
