@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pyproj
 import shapely
-from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box, mapping, shape
+from shapely.geometry import MultiPolygon, Point, Polygon, box, mapping, shape
 from shapely.geometry.polygon import orient
 from shapely.ops import nearest_points, unary_union
 
@@ -676,7 +676,6 @@ def build_water(world: World, rng: random.Random):
             )
             # rescale the ring to the wanted grade-2 area
             for _ in range(6):
-                ring_area = outer2.area - g1.area
                 s = math.sqrt((a2 * 1e6 + g1.area) / outer2.area)
                 outer2 = shapely.affinity.scale(outer2, s, s, origin=(cx, cy))
                 outer2 = Polygon(unary_union([outer2, g1.buffer(250)]).exterior)
@@ -740,7 +739,7 @@ def build_wetland(world: World, rng: random.Random):
     river = edge.intersection(band.buffer(-1))
     # keep only the westernmost part of the edge inside the band (the river)
     if river.geom_type == "MultiLineString":
-        river = min(river.geoms, key=lambda l: l.centroid.x)
+        river = min(river.geoms, key=lambda line: line.centroid.x)
     inner = manas.buffer(-350)
     near = river.buffer(1800).intersection(inner)
     far = river.buffer(3600).intersection(inner).difference(river.buffer(1800))
@@ -800,7 +799,7 @@ def build_wetland(world: World, rng: random.Random):
     f, gll = feature(props, g_m=g)
     feats.append(f)
     zones[props["code"]] = (gll, to_m(gll))
-    for _, (gll, gm) in zones.items():
+    for _, (_gll, gm) in zones.items():
         world.protected_m.append(gm)
     return feats, zones
 
@@ -931,7 +930,7 @@ def build_pits(world: World, rng: random.Random, wzones: dict):
         s = specs[i]
         g1_m = wzones[zcode][1]
         area = s["area_ha"] * 1e4
-        for t in range(2000):
+        for _attempt in range(2000):
             if mode == "wholly":
                 area = min(area, g1_m.area * 0.15)
                 p = g1_m.representative_point()
@@ -969,7 +968,7 @@ def build_pits(world: World, rng: random.Random, wzones: dict):
         s["conflict_note"] = note
         world.placed_m.append(g)
 
-    for i, s in enumerate(specs):
+    for s in specs:
         if "geom_m" in s:
             continue
         ax, ay = world.anchor(s["county"], *TOWNS[s["county"]][s["town"]], inset=2000)
@@ -978,7 +977,7 @@ def build_pits(world: World, rng: random.Random, wzones: dict):
 
 
 def finish_pits(specs, rng):
-    feats, geoms = [], []
+    feats = []
     counters = {}
     # exact area match of the restored group: measure and correct the largest restored pit
     for s in specs:
@@ -1137,7 +1136,7 @@ def build_occupations(world: World, rng: random.Random, wet: dict):
     xe = ll_point_m(87.6, 44.1)[0]
     bank = edge.intersection(box(xe - 30000, yA, xe + 5000, yB))
     if bank.geom_type == "MultiLineString":
-        bank = max(bank.geoms, key=lambda l: l.centroid.x)
+        bank = max(bank.geoms, key=lambda line: line.centroid.x)
     for n in range(1, 14):
         t = (n - 0.5) / 13
         p = bank.interpolate(t, normalized=True)
@@ -1189,7 +1188,7 @@ def build_occupations(world: World, rng: random.Random, wet: dict):
         geom=g,
         rep_factor=None,
     )
-    for t in range(500):
+    for _attempt in range(500):
         p = Point(rng.uniform(*rest_m.bounds[0::2]), rng.uniform(*rest_m.bounds[1::2]))
         g = blob(p.x, p.y, 9e4, rng, elong=(1.0, 1.5))
         others = [z for c, (_, z) in wet.items() if c != "WLP-652324-01-R"]
@@ -1832,7 +1831,6 @@ def write_geojson(path: Path, obj):
 
 
 def main():
-    rng = random.Random(SEED)
     regions, counties, ver = build_regions()
     world = World(counties)
     wfeats, wzones = build_water(world, random.Random(SEED + 1))

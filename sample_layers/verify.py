@@ -62,7 +62,10 @@ def legal(prev, cur):
 
 def main():
     errors = []
-    load = lambda n: json.loads((HERE / n).read_text(encoding="utf-8"))
+
+    def load(n):
+        return json.loads((HERE / n).read_text(encoding="utf-8"))
+
     regions = load("regions.geojson")["features"]
     counties = {
         f["properties"]["code"]: shape(f["geometry"])
@@ -89,7 +92,7 @@ def main():
                     errors.append(f"{name} {p['code']} {k}={p[k]}")
             pos = g.point_on_surface()
             inside = [c for c, cg in counties.items() if cg.contains(pos)]
-            if len(inside) != 1 or not p["code"].split("-")[1] == inside[0]:
+            if len(inside) != 1 or p["code"].split("-")[1] != inside[0]:
                 errors.append(f"{name} {p['code']} point-on-surface in {inside}")
             else:
                 per[inside[0]] += 1
@@ -124,7 +127,7 @@ def main():
     print(
         f"expected conflicts: {len(exp)} pairs, all found; other features >= {min_gap:.0f} m from protected zones"
     )
-    for a, b in [(w, l) for w in layers["wetland_parks"] for l in layers["water_source_zones"]]:
+    for a, b in [(w, z) for w in layers["wetland_parks"] for z in layers["water_source_zones"]]:
         if shape(a["geometry"]).intersects(shape(b["geometry"])):
             errors.append("wetland overlaps water zone")
     # restoration
@@ -151,7 +154,7 @@ def main():
             errors.append(f"{r['code']} event dates")
         if ev[0]["status"] != "not_started" or ev[-1]["status"] != r["status"]:
             errors.append(f"{r['code']} first/last event")
-        for a, b in zip(ev, ev[1:]):
+        for a, b in zip(ev, ev[1:], strict=False):
             if not legal(a["status"], b["status"]):
                 errors.append(f"{r['code']} illegal {a['status']}->{b['status']}")
     pits_area = {
