@@ -4,6 +4,7 @@
 # FastAPI must see when it reads the signatures.
 
 import json
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -68,6 +69,22 @@ def collection_doc(request: Request, coll: Collection, bbox: list[float] | None)
     return doc
 
 
+EXTENT_TTL_S = 30.0
+
+
+async def cached_extent(request: Request, conn, coll: Collection) -> list[float] | None:
+    """A layer's extent, recomputed at most every 30 s: ST_Extent reads every row, and
+    clients ask for /collections often; a bbox a few seconds old only widens a zoom."""
+    cache: dict = request.app.state.__dict__.setdefault("extent_cache", {})
+    now = time.monotonic()
+    hit = cache.get(coll.id)
+    if hit and hit[0] > now:
+        return hit[1]
+    bbox = await items.extent(conn, coll)
+    cache[coll.id] = (now + EXTENT_TTL_S, bbox)
+    return bbox
+
+
 def build_router(settings: Settings) -> APIRouter:
     router = APIRouter(tags=["Features"])
     max_limit, default_limit = settings.items_max_limit, settings.items_default_limit
@@ -76,7 +93,7 @@ def build_router(settings: Settings) -> APIRouter:
     async def collections(request: Request, conn: ConnDep, f: str | None = Query(None)):
         reject_unknown(request, set())
         colls = await list_collections(conn)
-        docs = [collection_doc(request, c, await items.extent(conn, c)) for c in colls]
+        docs = [collection_doc(request, c, await cached_extent(request, conn, c)) for c in colls]
         body = {
             "links": [
                 link(url(request, "/collections"), "self", JSON, "The collections"),
@@ -94,7 +111,7 @@ def build_router(settings: Settings) -> APIRouter:
         request: Request, conn: ConnDep, coll: CollectionDep, f: str | None = Query(None)
     ):
         reject_unknown(request, set())
-        doc = collection_doc(request, coll, await items.extent(conn, coll))
+        doc = collection_doc(request, coll, await cached_extent(request, conn, coll))
         if wants_html(request, f):
             return render(request, "collection.html", doc=doc, coll=coll)
         return JSONResponse(doc)
