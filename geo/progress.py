@@ -104,26 +104,33 @@ async def summary(
     region: str | None = None,
 ) -> dict[str, Any]:
     """Counts and areas by the chosen groups, a ``by_status`` breakdown in each group and a
-    total: one query (GROUPING SETS over the per-status partial sums)."""
+    total: one query (per-status partial sums, rolled up)."""
     cols = [c for g in group_by for c in GROUPS[g]]
     outer_cols = [_ALIASES[c] for c in cols]
     inner_group = ", ".join(dict.fromkeys([*outer_cols, "status"]))
-    sets = f"(({inner_group}), (status))" if cols else "((status))"
-    grouping = f"GROUPING({', '.join(outer_cols)})" if outer_cols else "0"
+    # Groups (g = 0) and the total (g = 1), each split by status; then rolled up with a
+    # by_status object. (GROUPING SETS cannot tell the two apart when grouping by status.)
+    parts = []
+    if outer_cols:
+        parts.append(
+            f"SELECT 0 AS g, {', '.join(outer_cols)}, status AS st, {_measures()}"
+            f" FROM items GROUP BY {inner_group}"
+        )
+    total_cols = "".join(f"NULL::text AS {c}, " for c in outer_cols)
+    parts.append(
+        f"SELECT 1 AS g, {total_cols}status AS st, {_measures()} FROM items GROUP BY status"
+    )
     sel_cols = "".join(f"{c}, " for c in outer_cols)
     sql = f"""
         WITH items AS ({items_sql(layer, region)}),
-        per_status AS (
-            SELECT {grouping} AS g, {inner_group}, {_measures()}
-            FROM items GROUP BY GROUPING SETS {sets}
-        )
+        per_status AS ({" UNION ALL ".join(parts)})
         SELECT g, {sel_cols}
                sum(n)::int AS count, sum(area) AS area_ha, sum(restored) AS restored_area_ha,
                sum(target) AS target_area_ha,
                sum(done_n)::int AS completed_count, sum(done_area) AS completed_area_ha,
                sum(started_n)::int AS started_count, sum(started_area) AS started_area_ha,
                sum(overdue_n)::int AS overdue_count,
-               jsonb_object_agg(status, jsonb_build_object(
+               jsonb_object_agg(st, jsonb_build_object(
                    'count', n, 'area_ha', round(area::numeric, 4),
                    'area_mu', round((area * {MU_PER_HA})::numeric, 2),
                    'restored_area_ha', round(restored::numeric, 4))) AS by_status
