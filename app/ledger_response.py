@@ -21,10 +21,14 @@ FORMATS = ("json", "csv", "xlsx")
 def check_format(f: str | None, lang: str | None) -> tuple[str, str]:
     f = f or "json"
     if f not in FORMATS:
-        raise InvalidParameter(f"f: unsupported format {f!r}; use one of json, csv, xlsx", parameter="f")
+        raise InvalidParameter(
+            f"f: unsupported format {f!r}; use one of json, csv, xlsx", parameter="f"
+        )
     lang = lang or "en"
     if lang not in ("en", "zh"):
-        raise InvalidParameter(f"lang: unsupported language {lang!r}; use en or zh", parameter="lang")
+        raise InvalidParameter(
+            f"lang: unsupported language {lang!r}; use en or zh", parameter="lang"
+        )
     return f, lang
 
 

@@ -71,7 +71,7 @@ async def get_task(
     ).first()
     if found is None:
         raise NotFound(f"task {code!r} does not exist")
-    rows = [t for t in await tasks.list_tasks(conn, as_of) if t["id"] == found.id]
+    rows = await tasks.list_tasks(conn, as_of, code=code)
     if not rows:
         raise NotFound(f"task {code!r} has no status as of {as_of.isoformat()}")
     return {

@@ -50,8 +50,12 @@ def _where(
     region: str | None,
     party: str | None,
     feature_id: int | None,
+    code: str | None = None,
 ) -> tuple[str, dict[str, Any]]:
     clauses, params = ["x.status IS NOT NULL"], {}
+    if code:
+        clauses.append("x.code = :code")
+        params["code"] = code
     if status:
         if status not in TASK_STATUSES:
             raise InvalidParameter(
@@ -95,9 +99,11 @@ async def list_tasks(
     region: str | None = None,
     party: str | None = None,
     feature_id: int | None = None,
+    code: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Tasks that exist as of ``as_of`` (a status note on or before it), by code."""
-    where, params = _where(status, overdue, round_, region, party, feature_id)
+    """Tasks that exist as of ``as_of`` (a status note on or before it), by code.
+    ``feature_id`` gives the tasks covering a feature (for the point check's ``tasks``)."""
+    where, params = _where(status, overdue, round_, region, party, feature_id, code)
     rows = (
         await conn.execute(
             text(f"SELECT x.* FROM ({TASK_STATE}) x WHERE {where} ORDER BY x.code"),

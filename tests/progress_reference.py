@@ -73,7 +73,8 @@ def raw_tasks(engine) -> tuple[list[dict], list[dict]]:
             dict(r._mapping)
             for r in conn.execute(
                 text(
-                    "SELECT id, code, deadline, deadline_kind, party, round FROM rectification_tasks"
+                    "SELECT id, code, deadline, deadline_kind, party, round"
+                    " FROM rectification_tasks"
                 )
             )
         ]

@@ -184,7 +184,8 @@ def upgrade() -> None:
             name=op.f("ck_restoration_events_funding"),
         ),
         sa.CheckConstraint(
-            "status IN ('not_started', 'planned', 'in_progress', 'completed', 'accepted', 'repurposed')",
+            "status IN ('not_started', 'planned', 'in_progress', 'completed', 'accepted', "
+            "'repurposed')",
             name=op.f("ck_restoration_events_status"),
         ),
         sa.CheckConstraint(
