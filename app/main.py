@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from app import errors
+from app import errors, progress, restoration, tasks
 from app.ogc import features, landing
 from geo.config import Settings
 from geo.db import async_engine
@@ -55,6 +55,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(landing.router)
     app.include_router(features.build_router(settings))
+    app.include_router(progress.router)
+    app.include_router(restoration.router)
+    app.include_router(tasks.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
