@@ -11,7 +11,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from app import errors
-from app.ogc import features, landing
+from app.ogc import features, landing, tiles
 from geo.config import Settings
 from geo.db import async_engine
 
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(landing.router)
     app.include_router(features.build_router(settings))
+    app.include_router(tiles.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 

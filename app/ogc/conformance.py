@@ -9,3 +9,15 @@ CLASSES: list[str] = [
     FEATURES + "geojson",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 ]
+
+TILES = "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/"
+CLASSES += [
+    TILES + "core",
+    TILES + "tileset",
+    TILES + "tilesets-list",
+    TILES + "geodata-tilesets",
+    TILES + "mvt",
+    TILES + "oas30",
+    "http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
+    "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
+]

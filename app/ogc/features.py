@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.deps import CollectionDep, ConnDep, reject_unknown, wants_html
 from app.html import render
 from app.links import GEOJSON, HTML, JSON, link, url
+from app.ogc.tiles import tiles_links
 from geo import crs as crs_mod
 from geo import items
 from geo.catalog import Collection, list_collections
@@ -39,6 +40,7 @@ def collection_doc(request: Request, coll: Collection, bbox: list[float] | None)
             link(url(request, base, f="html"), "alternate", HTML, "This collection as HTML"),
             link(url(request, base + "/items"), "items", GEOJSON, "Items as GeoJSON"),
             link(url(request, base + "/items", f="html"), "items", HTML, "Items as HTML"),
+            *tiles_links(request, coll.id),
         ],
         "x-title-zh": coll.title_zh,
         "x-geometry-type": coll.geometry_type,
