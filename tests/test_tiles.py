@@ -156,7 +156,8 @@ def test_etag_304_and_invalidation_after_an_edit(client, engine):
         assert feats[fid]["properties"]["name"] == "renamed by the tile test"
     finally:
         with engine.begin() as conn:
-            conn.execute(text("UPDATE features SET name = :n WHERE id = :id"), {"n": old, "id": fid})
+            restore = text("UPDATE features SET name = :n WHERE id = :id")
+            conn.execute(restore, {"n": old, "id": fid})
     assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
 
 
