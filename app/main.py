@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from app import errors
+from app import errors, inspections
 from app.ogc import features, landing, tiles
 from geo.config import Settings
 from geo.db import async_engine
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(landing.router)
     app.include_router(features.build_router(settings))
     app.include_router(tiles.router)
+    app.include_router(inspections.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
