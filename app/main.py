@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from app import errors, inspections
+from app import errors, inspections, pages
 from app.ogc import features, landing, tiles
 from geo.config import Settings
 from geo.db import async_engine
@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(features.build_router(settings))
     app.include_router(tiles.router)
     app.include_router(inspections.router)
+    app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
