@@ -87,7 +87,8 @@ def test_a_lost_response_is_retried_without_a_duplicate(
     open_map(page, live_server)
     page.route("**/inspections/*", lose_first_answer)
     _fill_form(page, inspector_key, note)
-    page.click("#inspect-form button[type=submit]")
+    with page.expect_request(lambda r: r.method == "PUT"):
+        page.click("#inspect-form button[type=submit]")
     page.wait_for_function(
         "document.getElementById('queue-count').textContent === '0'", timeout=60_000
     )
