@@ -11,8 +11,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from app import errors, progress, restoration, tasks
-from app.ogc import features, landing
+from app import errors, inspections, pages, progress, restoration, tasks
+from app.ogc import features, landing, tiles
 from geo.config import Settings
 from geo.db import async_engine
 
@@ -58,6 +58,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(progress.router)
     app.include_router(restoration.router)
     app.include_router(tasks.router)
+    app.include_router(tiles.router)
+    app.include_router(inspections.router)
+    app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 

@@ -33,6 +33,17 @@ class Settings(BaseSettings):
     basemap_url: str | None = Field(
         None, description="XYZ raster tile URL template for the web map; none gives a clean map"
     )
+    tiles_max_features: int = Field(
+        20_000, ge=1, description="Feature cap per vector tile (the lowest ids are kept)"
+    )
+    tiles_min_zoom: int = Field(0, ge=0, le=24, description="minzoom announced in TileJSON")
+    tiles_max_zoom: int = Field(
+        16, ge=0, le=24, description="maxzoom announced in TileJSON (clients overzoom beyond)"
+    )
+    photo_dir: str = Field("./var/photos", description="Where inspection photos are stored")
+    photo_max_bytes: int = Field(
+        20 * 1024 * 1024, ge=1024, description="Largest accepted inspection photo, in bytes"
+    )
 
     @property
     def sqlalchemy_url(self) -> str:

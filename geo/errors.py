@@ -42,3 +42,13 @@ class Conflict(ServiceError):
 class DatabaseUnavailable(ServiceError):
     status = 503
     code = "DatabaseUnavailable"
+
+
+class PayloadTooLarge(ServiceError):
+    status = 413
+    code = "PayloadTooLarge"
+
+
+class UnsupportedMediaType(ServiceError):
+    status = 415
+    code = "UnsupportedMediaType"

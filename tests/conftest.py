@@ -102,7 +102,8 @@ def live_server(database_url: str, tmp_path_factory) -> Iterator[str]:
     Its access log is at ``live_server_log`` for tests that count requests."""
     port = _free_port()
     log = tmp_path_factory.mktemp("server") / "access.log"
-    env = {**os.environ, "DATABASE_URL": database_url}
+    photos = tmp_path_factory.mktemp("photos")
+    env = {**os.environ, "DATABASE_URL": database_url, "RM_PHOTO_DIR": str(photos)}
     with open(log, "w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)],

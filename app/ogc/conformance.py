@@ -25,3 +25,15 @@ CLASSES: list[str] = [
     "http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/sortables",
     "http://www.opengis.net/spec/ogcapi-features-6/1.0/conf/property-selection",
 ]
+
+TILES = "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/"
+CLASSES += [
+    TILES + "core",
+    TILES + "tileset",
+    TILES + "tilesets-list",
+    TILES + "geodata-tilesets",
+    TILES + "mvt",
+    TILES + "oas30",
+    "http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
+    "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
+]

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.deps import CollectionDep, ConnDep, reject_unknown, wants_html
 from app.html import render
 from app.links import GEOJSON, HTML, JSON, link, url
+from app.ogc.tiles import tiles_links
 from geo import crs as crs_mod
 from geo import filters, items
 from geo.catalog import Collection, list_collections
@@ -59,6 +60,7 @@ def collection_doc(request: Request, coll: Collection, bbox: list[float] | None)
                 "application/schema+json",
                 "Queryable properties",
             ),
+            *tiles_links(request, coll.id),
         ],
         "x-title-zh": coll.title_zh,
         "x-geometry-type": coll.geometry_type,
