@@ -11,9 +11,11 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from app import errors
-from app.ogc import features, landing
+from app import imports
+from app.limits import BodyLimit
+from app.ogc import features, landing, transactions
 from geo.config import Settings
-from geo.db import async_engine
+from geo.db import async_engine, sync_engine
 
 STATIC = Path(__file__).parent / "static"
 
@@ -24,10 +26,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.engine = async_engine(settings)
+        # Blocking work (imports through COPY, file exports) runs in threads on this one.
+        app.state.sync_engine = sync_engine(settings)
         try:
             yield
         finally:
             await app.state.engine.dispose()
+            app.state.sync_engine.dispose()
 
     app = FastAPI(
         title=settings.title,
@@ -43,9 +48,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=5)
+    app.add_middleware(BodyLimit, settings=settings)
     errors.install(app)
     app.include_router(landing.router)
     app.include_router(features.build_router(settings))
+    app.include_router(transactions.build_router(settings))
+    app.include_router(imports.build_router(settings))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 

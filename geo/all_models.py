@@ -2,3 +2,4 @@
 and for the test that compares models with migrations. Add a line per new models module."""
 
 from geo import models  # noqa: F401
+from geo import models_edits  # noqa: F401
