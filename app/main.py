@@ -10,8 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from app import errors
-from app import imports
+from app import errors, imports
 from app.limits import BodyLimit
 from app.ogc import features, landing, transactions
 from geo.config import Settings

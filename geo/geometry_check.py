@@ -18,7 +18,7 @@ Choices (see README, "Editing"):
 >>> check_structure({"type": "Point", "coordinates": [87.3, 44.0, 5]})
 Traceback (most recent call last):
 ...
-geo.errors.InvalidInput: geometry: 3D coordinates are not accepted (position [87.3, 44.0, 5]); send 2D positions
+geo.errors.InvalidInput: geometry: 3D position [87.3, 44.0, 5] refused; send 2D positions
 """
 
 from __future__ import annotations
@@ -73,10 +73,7 @@ def _position(pos: Any, lat_index: int | None) -> None:
     if not isinstance(pos, list) or len(pos) < 2:
         raise InvalidInput(f"geometry: {json.dumps(pos)[:80]} is not a position [x, y]")
     if len(pos) > 2:
-        raise InvalidInput(
-            f"geometry: 3D coordinates are not accepted (position {json.dumps(pos)}); "
-            "send 2D positions"
-        )
+        raise InvalidInput(f"geometry: 3D position {json.dumps(pos)} refused; send 2D positions")
     for v in pos:
         if isinstance(v, bool) or not isinstance(v, int | float):
             raise InvalidInput(f"geometry: coordinate {json.dumps(v)[:40]} is not a number")

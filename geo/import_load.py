@@ -65,7 +65,8 @@ def _copy_batch(conn: Connection, df: pd.DataFrame) -> None:
     with (
         raw.cursor() as cur,
         cur.copy(
-            "COPY import_stage (row_no, code, name, source, props, g, errors) FROM STDIN (FORMAT csv)"
+            "COPY import_stage (row_no, code, name, source, props, g, errors) "
+            "FROM STDIN (FORMAT csv)"
         ) as cp,
     ):
         cp.write(buf.getvalue())
@@ -93,9 +94,9 @@ def _stage_batch(batch, mapping, schema, row_python_check: bool) -> pd.DataFrame
     return pd.DataFrame(
         {
             "row_no": batch.columns.index,
-            "code": cols["code"] if "code" in cols else None,
-            "name": cols["name"] if "name" in cols else None,
-            "source": cols["source"] if "source" in cols else None,
+            "code": cols.get("code"),
+            "name": cols.get("name"),
+            "source": cols.get("source"),
             "props": props,
             "g": wkb,
             "errors": errors.str.rstrip("; ").replace("", None),
