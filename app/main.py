@@ -11,10 +11,11 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from app import errors, inspections, pages, progress, restoration, tasks
-from app.ogc import features, landing, tiles
+from app import errors, imports, inspections, pages, progress, restoration, tasks
+from app.limits import BodyLimit
+from app.ogc import features, landing, tiles, transactions
 from geo.config import Settings
-from geo.db import async_engine
+from geo.db import async_engine, sync_engine
 
 STATIC = Path(__file__).parent / "static"
 
@@ -25,10 +26,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.engine = async_engine(settings)
+        # Blocking work (imports through COPY, file exports) runs in threads on this one.
+        app.state.sync_engine = sync_engine(settings)
         try:
             yield
         finally:
             await app.state.engine.dispose()
+            app.state.sync_engine.dispose()
 
     app = FastAPI(
         title=settings.title,
@@ -52,9 +56,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
         expose_headers=["ETag", "Location", "Content-Crs"],
     )
+    app.add_middleware(BodyLimit, settings=settings)
     errors.install(app)
     app.include_router(landing.router)
     app.include_router(features.build_router(settings))
+    app.include_router(transactions.build_router(settings))
+    app.include_router(imports.build_router(settings))
     app.include_router(progress.router)
     app.include_router(restoration.router)
     app.include_router(tasks.router)

@@ -55,6 +55,34 @@ def feature_source(layer: str) -> Source:
     )
 
 
+# The features of a layer as they were at :as_of, rebuilt from the audit log (migration
+# 0005_edits): the newest audit entry of each row at that instant, unless it is a DELETE.
+_AS_OF_SQL = """(SELECT (a.after->>'id')::bigint AS id, a.after->>'layer' AS layer,
+    a.after->>'code' AS code, a.after->>'name' AS name, a.after->>'region_code' AS region_code,
+    a.after->'properties' AS properties, ST_SetSRID(ST_GeomFromGeoJSON(a.after->'geom'), 4326)
+    AS geom, (a.after->>'area_m2')::float8 AS area_m2, a.after->>'source' AS source,
+    (a.after->>'updated_at')::timestamptz AS updated_at
+  FROM (SELECT DISTINCT ON (row_id) row_id, op, after FROM audit_log
+        WHERE table_name = 'features' AND at <= :as_of ORDER BY row_id, id DESC) a
+  WHERE a.op <> 'DELETE') t"""
+
+
+def feature_source_as_of(layer: str, as_of: Any) -> Source:
+    """Like :func:`feature_source`, over the layer's state at ``as_of``."""
+    live = feature_source(layer)
+    return Source(
+        from_sql=_AS_OF_SQL,
+        where=live.where,
+        id_sql=live.id_sql,
+        id_is_int=True,
+        properties_sql=live.properties_sql,
+        columns=live.columns,
+        json_column=live.json_column,
+        params={"layer": layer, "as_of": as_of},
+        extra_queryables=live.extra_queryables,
+    )
+
+
 REGIONS_SOURCE = Source(
     from_sql="regions t",
     where="TRUE",
@@ -93,9 +121,13 @@ class Collection:
     temporal_property: str | None
     public: bool
     restorable: bool
+    # Set (with dataclasses.replace) to read the layer as it was at that instant.
+    as_of: Any = None
 
     @property
     def source(self) -> Source:
+        if self.as_of is not None and self.kind == "feature" and self.id not in SPECIAL_SOURCES:
+            return feature_source_as_of(self.id, self.as_of)
         return SPECIAL_SOURCES.get(self.id) or feature_source(self.id)
 
     @property

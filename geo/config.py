@@ -23,6 +23,19 @@ class Settings(BaseSettings):
     items_max_limit: int = Field(10_000, ge=1, le=100_000)
     # numberMatched is only reported when counting finishes within this budget.
     count_timeout_ms: int = Field(300, ge=0)
+    # Editing and imports (OGC API Features Part 4, /import).
+    max_body_bytes: int = Field(
+        10_000_000, ge=1024, description="Largest JSON body of a write (413 beyond)"
+    )
+    max_upload_bytes: int = Field(
+        500_000_000, ge=1024, description="Largest file accepted by /collections/{id}/import"
+    )
+    max_vertices: int = Field(100_000, ge=4, description="Most vertices in one geometry")
+    extent_buffer_deg: float = Field(
+        0.05,
+        ge=0,
+        description="Tolerance around the Xinjiang outline (region 650000) for new geometry",
+    )
     title: str = "Ecological restoration ledger — Changji, Xinjiang"
     public_url: str | None = Field(
         None, description="Base URL when behind a proxy; links are derived from requests otherwise"

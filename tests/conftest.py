@@ -127,3 +127,63 @@ def live_server(database_url: str, tmp_path_factory) -> Iterator[str]:
     yield base
     proc.terminate()
     proc.wait(10)
+
+
+# --- write tests: a database of their own, and a guard that refusals change nothing -------
+
+
+def migrated_database() -> str:
+    """A fresh database, migrated and loaded with the samples; the caller drops it."""
+    name = create_database("rm_write")
+    settings = Settings(database_url=_url_for(name))
+    db.upgrade(settings)
+    engine = db.sync_engine(settings)
+    with engine.begin() as conn:
+        load_samples(conn)
+    engine.dispose()
+    return name
+
+
+@pytest.fixture(scope="module")
+def write_settings() -> Iterator[Settings]:
+    """Settings of a throwaway database for one test module that writes."""
+    name = migrated_database()
+    yield Settings(database_url=_url_for(name), count_timeout_ms=2000, max_body_bytes=2_000_000)
+    drop_database(name)
+
+
+@pytest.fixture(scope="module")
+def write_engine(write_settings: Settings) -> Iterator[Engine]:
+    eng = db.sync_engine(write_settings)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="module")
+def write_client(write_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(write_settings)) as c:
+        yield c
+
+
+def table_counts(engine: Engine) -> dict[str, int]:
+    """``count(*)`` of every table in the public schema."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        tables = conn.execute(
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'spatial_ref_sys' ORDER BY 1"
+            )
+        ).scalars()
+        return {
+            t: conn.execute(text(f'SELECT count(*) FROM "{t}"')).scalar_one() for t in list(tables)
+        }
+
+
+@pytest.fixture
+def unchanged(write_engine: Engine):
+    """Asserts that the test leaves the row count of every public table as it found it."""
+    before = table_counts(write_engine)
+    yield
+    assert table_counts(write_engine) == before

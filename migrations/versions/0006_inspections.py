@@ -1,7 +1,7 @@
 """Field inspections and their photos.
 
 Revision ID: 0006_inspections
-Revises: 0004_progress
+Revises: 0005_edits
 Create Date: 2026-11-24
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0006_inspections"
-down_revision: str | None = "0004_progress"
+down_revision: str | None = "0005_edits"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
