@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from app import errors
+from app import checks, errors, overlaps, violations
 from app.ogc import features, landing
 from geo.config import Settings
 from geo.db import async_engine
@@ -46,6 +46,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(landing.router)
     app.include_router(features.build_router(settings))
+    app.include_router(violations.router)
+    app.include_router(overlaps.router)
+    app.include_router(checks.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     items_max_limit: int = Field(10_000, ge=1, le=100_000)
     # numberMatched is only reported when counting finishes within this budget.
     count_timeout_ms: int = Field(300, ge=0)
+    # Site check (POST /checks/site): the largest site, and the largest request body.
+    site_max_area_km2: float = Field(100.0, gt=0)
+    site_max_body_bytes: int = Field(2_000_000, ge=1000)
     title: str = "Ecological restoration ledger — Changji, Xinjiang"
     public_url: str | None = Field(
         None, description="Base URL when behind a proxy; links are derived from requests otherwise"

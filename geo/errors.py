@@ -42,3 +42,15 @@ class Conflict(ServiceError):
 class DatabaseUnavailable(ServiceError):
     status = 503
     code = "DatabaseUnavailable"
+
+
+class PermissionDenied(ServiceError):
+    """The caller's role or county scope does not allow this (e.g. a lifecycle step)."""
+
+    status = 403
+    code = "Forbidden"
+
+
+class PayloadTooLarge(ServiceError):
+    status = 413
+    code = "PayloadTooLarge"
