@@ -1,18 +1,20 @@
 """Overlaps between two feature layers, with filters on each side, in ONE SQL statement.
 
-Plan shape (EXPLAIN ANALYZE, mining_pits × water_source_zones on the sample data)::
+Plan shape (EXPLAIN ANALYZE, mining_pits × water_source_zones, sample data)::
 
     Sort (s.id, p.id)
       -> Nested Loop
            -> Nested Loop
-                -> Bitmap Heap Scan on features t            (subject side, layer = …)
-                     -> Bitmap Index Scan on ix_features_layer_id
+                -> Bitmap Heap Scan on features t              (the smaller, filtered side)
+                     -> Bitmap Index Scan on ix_features_layer_geom  Index Cond: layer = …
                 -> Index Scan using ix_features_layer_geom on features t_1
-                     Index Cond: ((layer = …) AND (geom && t.geom))   <- the GiST (btree_gist)
-                     Filter: st_intersects(…) AND properties @> …
-           -> Function Scan / Result (rm_violation_geom, ST_Area(geography))
+                     Index Cond: ((layer = …) AND (geom && t.geom))  <- GiST (btree_gist)
+                     Filter: st_intersects(geom, t.geom)
+           -> Subquery Scan on x  (intersection computed once: OFFSET 0 fences inlining)
+                Filter: NOT st_isempty(x.g) AND st_area(x.g::geography) >= min_area
 
-i.e. one GiST probe of the protected layer per subject feature; attribute filters are
+With a selective protected filter (grade=1) the planner swaps the sides and probes the
+subject layer's GiST instead. i.e. one GiST probe of the protected layer per subject feature; attribute filters are
 JSONB containment, typed by each layer's schema (geo/items.py ``filter_where``).
 """
 
@@ -120,7 +122,8 @@ FROM (SELECT t.id, t.layer, t.code, t.region_code, t.geom, t.area_m2
 JOIN LATERAL (SELECT t.id, t.layer, t.code, t.geom, t.area_m2
               FROM features t WHERE {pw.sql} AND ST_Intersects(t.geom, s.geom) {same_layer}) p
   ON TRUE
-CROSS JOIN LATERAL (SELECT rm_violation_geom(s.geom, p.geom, 'intersects', NULL) AS g) x
+CROSS JOIN LATERAL (SELECT rm_violation_geom(s.geom, p.geom, 'intersects', NULL) AS g
+                    OFFSET 0) x
 CROSS JOIN LATERAL (SELECT coalesce(ST_Area(x.g::geography), 0) AS a) y
 CROSS JOIN LATERAL (SELECT {values}) v
 WHERE {outer.sql}

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from jsonschema import Draft202012Validator
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -219,3 +219,22 @@ async def update_rule(conn: AsyncConnection, rule_id: int, patch: RulePatch) -> 
         text(f"UPDATE violation_rules SET {sets} WHERE id = :id"), {**values, "id": rule_id}
     )
     return await get_rule(conn, rule_id)
+
+
+def evaluate(conn: Connection, rule_ids: list[int] | None = None) -> dict[str, int]:
+    """Full re-evaluation (every feature) of some rules or all, in the caller's transaction.
+    Returns counts per outcome: detected, redetected_by_data, resolved_by_data, updated."""
+    if rule_ids:
+        known = set(
+            conn.execute(
+                text("SELECT id FROM violation_rules WHERE id = ANY(:ids)"), {"ids": rule_ids}
+            ).scalars()
+        )
+        missing = sorted(set(rule_ids) - known)
+        if missing:
+            raise NotFound(f"rule(s) {', '.join(map(str, missing))} do not exist")
+    rows = conn.execute(
+        text("SELECT action, n FROM rm_evaluate(NULL, NULL, CAST(:rules AS bigint[]))"),
+        {"rules": rule_ids or None},
+    )
+    return {action: int(n) for action, n in rows}
