@@ -204,9 +204,14 @@ async def update_rule(conn: AsyncConnection, rule_id: int, patch: RulePatch) -> 
     merged = {k: v for k, v in current._mapping.items() if k in RuleIn.model_fields}
     merged.update(changes)
     if merged.get("kind") == "attribute":  # switching kind clears the other kind's fields
-        for k in ("protected_layer", "predicate", "distance_m"):
+        for k, empty in (
+            ("protected_layer", None),
+            ("predicate", None),
+            ("distance_m", None),
+            ("protected_filter", {}),
+        ):
             if k not in changes:
-                merged[k] = None
+                merged[k] = empty
     rule = RuleIn.model_validate(merged)
     await validate(conn, rule)
     values = {k: getattr(rule, k) for k in _WRITABLE}

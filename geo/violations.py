@@ -55,8 +55,8 @@ async def transition(
 ) -> dict[str, Any]:
     """Applies one lifecycle step inside the caller's write transaction (which set
     ``rm.actor``): 404 unknown record, 403 role or county, 409 illegal step."""
-    if (body.to is None) == (body.action is None):
-        raise InvalidInput("give exactly one of 'to' (target status) or 'action'")
+    if body.to is None and body.action is None:
+        raise InvalidInput("give 'to' (the target status) or 'action' (or both, agreeing)")
     if body.to is not None and body.to not in STATUSES:
         raise InvalidInput(f"to: {body.to!r} is not a status; statuses: {', '.join(STATUSES)}")
     row = (
@@ -79,7 +79,7 @@ async def transition(
     )
     if step is None:
         options = ", ".join(f"{t['to_status']} ({t['action']}, {t['min_role']})" for t in allowed)
-        wanted = body.to or body.action
+        wanted = " / ".join(w for w in (body.to, body.action) if w)
         raise Conflict(
             f"violation {violation_id} is {status!r}: it cannot go to {wanted!r}; "
             f"allowed from {status!r}: {options or 'none'}"
