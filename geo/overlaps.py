@@ -14,8 +14,8 @@ Plan shape (EXPLAIN ANALYZE, mining_pits × water_source_zones, sample data)::
                 Filter: NOT st_isempty(x.g) AND st_area(x.g::geography) >= min_area
 
 With a selective protected filter (grade=1) the planner swaps the sides and probes the
-subject layer's GiST instead. i.e. one GiST probe of the protected layer per subject feature; attribute filters are
-JSONB containment, typed by each layer's schema (geo/items.py ``filter_where``).
+subject layer's GiST instead: one GiST probe per feature of the outer side. Attribute
+filters are JSONB containment, typed by each layer's schema (geo/items.py ``filter_where``).
 """
 
 from __future__ import annotations

@@ -101,11 +101,16 @@ def test_every_detection_has_a_system_event(engine):
 
 
 def test_overlaps_endpoint_returns_the_seeded_pit_conflicts(client):
-    resp = client.get("/overlaps", params={"subject": "mining_pits", "protected": "water_source_zones"})
+    resp = client.get(
+        "/overlaps", params={"subject": "mining_pits", "protected": "water_source_zones"}
+    )
     assert resp.status_code == 200
     assert resp.headers["content-type"].startswith("application/geo+json")
     fc = resp.json()
-    got = {(f["properties"]["subject_code"], f["properties"]["protected_code"]): f for f in fc["features"]}
+    got = {
+        (f["properties"]["subject_code"], f["properties"]["protected_code"]): f
+        for f in fc["features"]
+    }
     expected = {k: v for k, v in EXPECTED_PAIRS.items() if v["subject_layer"] == "mining_pits"}
     assert set(got) == set(expected)
     pits, zones = _layer("mining_pits"), _layer("water_source_zones")
@@ -128,7 +133,10 @@ def test_overlap_filters_on_each_side(client):
     def codes(**params):
         resp = client.get("/overlaps", params=params)
         assert resp.status_code == 200, resp.text
-        return {(f["properties"]["subject_code"], f["properties"]["protected_code"]) for f in resp.json()["features"]}
+        return {
+            (f["properties"]["subject_code"], f["properties"]["protected_code"])
+            for f in resp.json()["features"]
+        }
 
     base = {"subject": "mining_pits", "protected": "water_source_zones"}
     grade1 = codes(**base, **{"protected.grade": "1"})
@@ -136,17 +144,28 @@ def test_overlap_filters_on_each_side(client):
     manas = codes(**base, **{"protected.grade": "1", "region": "652324"})
     assert manas == {("PIT-652324-0001", "WSZ-652324-001-1")}
     assert codes(**base, region="652300") == codes(**base)
-    assert codes(**base, **{"subject.legacy": "false"}) | codes(**base, **{"subject.legacy": "true"}) == codes(**base)
+    assert codes(**base, **{"subject.legacy": "false"}) | codes(
+        **base, **{"subject.legacy": "true"}
+    ) == codes(**base)
     assert codes(**base, min_area_m2="60000") == {
-        k for k, v in EXPECTED_PAIRS.items() if v["subject_layer"] == "mining_pits" and v["overlap_area_m2"] >= 60000
+        k
+        for k, v in EXPECTED_PAIRS.items()
+        if v["subject_layer"] == "mining_pits" and v["overlap_area_m2"] >= 60000
     }
     assert codes(**base, bbox="86.5,44.2,86.9,44.5") <= codes(**base)
-    wet = codes(subject="grassland_occupations", protected="wetland_parks", **{"subject.purpose": "sand_quarry"})
+    wet = codes(
+        subject="grassland_occupations",
+        protected="wetland_parks",
+        **{"subject.purpose": "sand_quarry"},
+    )
     assert wet == {("GOC-652324-002", "WLP-652324-01-R")}
 
 
 def test_overlaps_csv(client):
-    resp = client.get("/overlaps", params={"subject": "mining_pits", "protected": "water_source_zones", "f": "csv"})
+    resp = client.get(
+        "/overlaps",
+        params={"subject": "mining_pits", "protected": "water_source_zones", "f": "csv"},
+    )
     assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(resp.text.lstrip("\ufeff"))))
     assert len(rows) == 9 and rows[0]["geometry_wkt"].startswith("MULTIPOLYGON")
@@ -157,8 +176,18 @@ def test_overlaps_csv(client):
     "params, name",
     [
         ({"subject": "mining_pits", "protected": "water_source_zones", "colour": "red"}, "colour"),
-        ({"subject": "mining_pits", "protected": "water_source_zones", "subject.grade": "1"}, "subject.grade"),
-        ({"subject": "mining_pits", "protected": "water_source_zones", "subject.legacy": "maybe"}, "legacy"),
+        (
+            {"subject": "mining_pits", "protected": "water_source_zones", "subject.grade": "1"},
+            "subject.grade",
+        ),
+        (
+            {
+                "subject": "mining_pits",
+                "protected": "water_source_zones",
+                "subject.legacy": "maybe",
+            },
+            "legacy",
+        ),
         ({"subject": "mining_pits", "protected": "water_source_zones", "region": "6523"}, "region"),
         ({"subject": "mining_pits", "protected": "water_source_zones", "bbox": "1,2,3"}, "bbox"),
         ({"subject": "mining_pits", "protected": "water_source_zones", "f": "xml"}, "f"),
@@ -181,10 +210,23 @@ def test_violations_collection_lists_and_filters(client):
     resp = client.get("/collections/violations/items", params={"limit": 1000})
     assert resp.status_code == 200
     feats = resp.json()["features"]
-    overlap = {(f["properties"]["subject_code"], f["properties"]["protected_code"]) for f in feats if f["properties"]["protected_id"]}
+    overlap = {
+        (f["properties"]["subject_code"], f["properties"]["protected_code"])
+        for f in feats
+        if f["properties"]["protected_id"]
+    }
     assert overlap == set(EXPECTED_PAIRS)
     props = feats[0]["properties"]
-    for key in ("status", "severity", "rule_id", "rule_name", "region_code", "area_ha", "subject_id", "protected_id"):
+    for key in (
+        "status",
+        "severity",
+        "rule_id",
+        "rule_name",
+        "region_code",
+        "area_ha",
+        "subject_id",
+        "protected_id",
+    ):
         assert key in props
 
     def count(**params):

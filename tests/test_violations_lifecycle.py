@@ -6,9 +6,9 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from fresh_db import client_for, fresh_database, make_key, row_counts
 from sqlalchemy import text
 
-from fresh_db import client_for, fresh_database, make_key, row_counts
 from geo.models_violations import STATUSES
 
 LEGAL = {
@@ -79,7 +79,16 @@ def _check_illegal_from(client, engine, vid, status, keys):
 def test_every_legal_and_illegal_transition(world):
     client, engine, keys = world
     a, b = _violations(engine, "GRASSLAND-NO-APPROVAL")[:2]
-    path_a = ["confirmed", "rectifying", "rectified", "rectifying", "rectified", "closed", "reopened", "rectifying"]
+    path_a = [
+        "confirmed",
+        "rectifying",
+        "rectified",
+        "rectifying",
+        "rectified",
+        "closed",
+        "reopened",
+        "rectifying",
+    ]
     path_b = ["dismissed", "detected"]
     seen = set()
     for vid, path in ((a, path_a), (b, path_b)):
@@ -87,7 +96,21 @@ def test_every_legal_and_illegal_transition(world):
         for target in path:
             _check_illegal_from(client, engine, vid, status, keys)
             role = "editor" if (status, target) in EDITOR_STEPS else "inspector"
-            resp = _move(client, vid, target, keys[role], note=f"{status}->{target}", evidence=[{"photo": "IMG_1.jpg", "lon": 87.3, "lat": 44.0, "taken": "2026-11-20T10:00:00+08:00"}])
+            resp = _move(
+                client,
+                vid,
+                target,
+                keys[role],
+                note=f"{status}->{target}",
+                evidence=[
+                    {
+                        "photo": "IMG_1.jpg",
+                        "lon": 87.3,
+                        "lat": 44.0,
+                        "taken": "2026-11-20T10:00:00+08:00",
+                    }
+                ],
+            )
             assert resp.status_code == 200, resp.text
             body = resp.json()
             assert body["status"] == target
@@ -109,7 +132,9 @@ def test_roles_and_scopes(world):
     vid = _violations(engine, "GRASSLAND-NO-APPROVAL")[5]
     before = row_counts(engine)
     assert _move(client, vid, "confirmed", {}).status_code == 401
-    assert _move(client, vid, "confirmed", {"Authorization": "Bearer rm_nope_nope"}).status_code == 401
+    assert (
+        _move(client, vid, "confirmed", {"Authorization": "Bearer rm_nope_nope"}).status_code == 401
+    )
     assert _move(client, vid, "confirmed", keys["viewer"]).status_code == 403
     # An editor outside the violation's county.
     resp = _move(client, vid, "confirmed", keys["fukang_editor"])
@@ -139,13 +164,22 @@ def test_bad_transition_bodies_change_nothing(world, body, status):
     resp = client.post(f"/violations/{vid}/transitions", json=body, headers=keys["admin"])
     assert resp.status_code == status, resp.text
     assert row_counts(engine) == before
-    assert client.post("/violations/999999/transitions", json={"to": "confirmed"}, headers=keys["admin"]).status_code == 404
+    assert (
+        client.post(
+            "/violations/999999/transitions", json={"to": "confirmed"}, headers=keys["admin"]
+        ).status_code
+        == 404
+    )
 
 
 def test_action_names_work_too(world):
     client, engine, keys = world
     vid = _violations(engine, "GRASSLAND-NO-APPROVAL")[8]
-    resp = client.post(f"/violations/{vid}/transitions", json={"action": "dismiss", "note": "不属实"}, headers=keys["inspector"])
+    resp = client.post(
+        f"/violations/{vid}/transitions",
+        json={"action": "dismiss", "note": "不属实"},
+        headers=keys["inspector"],
+    )
     assert resp.status_code == 200 and resp.json()["status"] == "dismissed"
     assert client.get("/violations", params={"status": "dismissed"}).json()["violations"]
 
@@ -180,11 +214,15 @@ def test_rules_api_needs_an_admin(world):
     rid = resp.json()["id"]
     assert client.post("/rules", json=rule, headers=keys["admin"]).status_code == 409
     with engine.connect() as conn:
-        n = conn.execute(text("SELECT count(*) FROM violations WHERE rule_id = :r AND resolved_at IS NULL"), {"r": rid}).scalar_one()
+        n = conn.execute(
+            text("SELECT count(*) FROM violations WHERE rule_id = :r AND resolved_at IS NULL"),
+            {"r": rid},
+        ).scalar_one()
         reference = conn.execute(
             text(
                 "SELECT count(*) FROM features s JOIN features p ON p.layer = 'wetland_parks'"
-                " WHERE s.layer = 'mining_pits' AND ST_DWithin(s.geom::geography, p.geom::geography, 2000)"
+                " WHERE s.layer = 'mining_pits'"
+                " AND ST_DWithin(s.geom::geography, p.geom::geography, 2000)"
             )
         ).scalar_one()
     assert n == reference
@@ -192,11 +230,24 @@ def test_rules_api_needs_an_admin(world):
     resp = client.patch(f"/rules/{rid}", json={"enabled": False}, headers=keys["admin"])
     assert resp.status_code == 200 and resp.json()["enabled"] is False
     with engine.connect() as conn:
-        open_n = conn.execute(text("SELECT count(*) FROM violations WHERE rule_id = :r AND resolved_at IS NULL"), {"r": rid}).scalar_one()
-        events = conn.execute(text("SELECT e.actor, e.cause_actor, e.note FROM violation_events e JOIN violations v ON v.id = e.violation_id WHERE v.rule_id = :r AND e.action = 'resolved_by_data'"), {"r": rid}).all()
+        open_n = conn.execute(
+            text("SELECT count(*) FROM violations WHERE rule_id = :r AND resolved_at IS NULL"),
+            {"r": rid},
+        ).scalar_one()
+        events = conn.execute(
+            text(
+                "SELECT e.actor, e.cause_actor, e.note FROM violation_events e"
+                " JOIN violations v ON v.id = e.violation_id"
+                " WHERE v.rule_id = :r AND e.action = 'resolved_by_data'"
+            ),
+            {"r": rid},
+        ).all()
     assert open_n == 0 and len(events) == n
     assert all(e[0] == "system" and e[1].startswith("admin") and "disabled" in e[2] for e in events)
-    assert client.patch(f"/rules/{rid}", json={"enabled": True}, headers=keys["admin"]).status_code == 200
+    assert (
+        client.patch(f"/rules/{rid}", json={"enabled": True}, headers=keys["admin"]).status_code
+        == 200
+    )
 
 
 @pytest.mark.parametrize(

@@ -92,7 +92,7 @@ VIOLATIONS_LAYER = {
     "geometry_type": "MultiPolygon",
     "restorable": False,
     "temporal_property": "detected_at",
-    "sort_order": 60,
+    "sort_order": 200,
     "style": {
         "color": "#e31a1c",
         "fill_opacity": 0.6,
