@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.deps import ConnDep, EngineDep, reject_unknown
 from app.links import GEOJSON
 from geo import crs as crs_mod
-from geo import items
+from geo import filters, items
 from geo import overlaps as ov
 from geo.catalog import get_collection
 from geo.errors import InvalidParameter
@@ -21,7 +21,18 @@ from geo.tabular import CSV_MEDIA_TYPE, csv_chunks
 
 router = APIRouter(tags=["Overlaps"])
 
-PARAMS = {"subject", "protected", "region", "bbox", "bbox-crs", "min_area_m2", "limit"}
+PARAMS = {
+    "subject",
+    "protected",
+    "subject-filter",
+    "protected-filter",
+    "filter-lang",
+    "region",
+    "bbox",
+    "bbox-crs",
+    "min_area_m2",
+    "limit",
+}
 
 
 @router.get(
@@ -30,6 +41,8 @@ PARAMS = {"subject", "protected", "region", "bbox", "bbox-crs", "min_area_m2", "
     description=(
         "`subject` and `protected` name feature collections. `subject.<attr>=v` and "
         "`protected.<attr>=v` filter each side by equality (typed by the layer schema); "
+        "`subject-filter` and `protected-filter` take CQL2 (`filter-lang` cql2-text, the "
+        "default, or cql2-json) over each side's queryables; "
         "`region` (county or prefecture code) filters the subject's county; `bbox` keeps "
         "overlaps that meet the box; `min_area_m2` drops slivers. Areas are ellipsoidal. "
         "`f=csv` gives a table with the overlap geometry as WKT."
@@ -46,6 +59,9 @@ async def overlaps(
     region: Annotated[str | None, Query(description="County or prefecture code")] = None,
     bbox: Annotated[str | None, Query()] = None,
     bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
+    subject_filter: Annotated[str | None, Query(alias="subject-filter")] = None,
+    protected_filter: Annotated[str | None, Query(alias="protected-filter")] = None,
+    filter_lang: Annotated[str, Query(alias="filter-lang")] = "cql2-text",
     min_area_m2: Annotated[float, Query(ge=0)] = 0.0,
     limit: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
     f: Annotated[str, Query(description="json or csv")] = "json",
@@ -63,6 +79,8 @@ async def overlaps(
         protected=p_coll,
         subject_attributes={k[8:]: v for k, v in qp.items() if k.startswith("subject.")},
         protected_attributes={k[10:]: v for k, v in qp.items() if k.startswith("protected.")},
+        subject_filter=_cql(subject_filter, filter_lang, "subject-filter"),
+        protected_filter=_cql(protected_filter, filter_lang, "protected-filter"),
         region=region,
         bbox=items.parse_bbox(bbox),
         bbox_crs=crs_mod.parse_crs(bbox_crs, "bbox-crs"),
@@ -77,6 +95,17 @@ async def overlaps(
             headers={"Content-Disposition": 'attachment; filename="overlaps.csv"'},
         )
     return StreamingResponse(_geojson(engine, sql, params), media_type=GEOJSON)
+
+
+def _cql(value: str | None, lang: str, parameter: str):
+    if value is None:
+        return None
+    try:
+        return filters.parse(value, lang)
+    except InvalidParameter as exc:
+        raise InvalidParameter(
+            f"{parameter}: {exc.description.removeprefix('filter: ')}", parameter=parameter
+        ) from None
 
 
 async def _rows(engine: AsyncEngine, sql: str, params: dict) -> AsyncIterator[list]:

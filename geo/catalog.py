@@ -30,6 +30,8 @@ class Source:
     params: dict[str, Any] = field(default_factory=dict)
     geom_sql: str = "t.geom"
     updated_sql: str | None = "t.updated_at"
+    # Derived values that can be filtered and sorted on: name -> (SQL, kind, title).
+    extra_queryables: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
 
 def feature_source(layer: str) -> Source:
@@ -46,6 +48,10 @@ def feature_source(layer: str) -> Source:
         columns={"code": "t.code", "name": "t.name", "region_code": "t.region_code"},
         json_column="t.properties",
         params={"layer": layer},
+        extra_queryables={
+            "area_ha": ("(t.area_m2 / 10000)", "number", "Area (ha), measured on the ellipsoid"),
+            "updated_at": ("t.updated_at", "datetime", "Last change"),
+        },
     )
 
 
@@ -92,23 +98,27 @@ VIOLATIONS_SOURCE = Source(
         " 'detected_at', t.detected_at, 'status_changed_at', t.status_changed_at,"
         " 'updated_at', t.updated_at)"
     ),
-    # Every attribute of the collection's schema is a real column (compared as text).
+    # Every attribute of the collection's schema is a real, typed column (queryables, CQL2).
     columns={
         "code": "('V-' || t.id)",
         "name": "r.name",
         "region_code": "t.region_code",
         "status": "t.status",
         "severity": "t.severity",
-        "rule_id": "t.rule_id::text",
+        "rule_id": "t.rule_id",
         "rule_code": "r.code",
         "subject_collection": "t.subject_layer",
-        "subject_id": "t.subject_id::text",
+        "subject_id": "t.subject_id",
         "subject_code": "t.subject_code",
         "protected_collection": "t.protected_layer",
-        "protected_id": "t.protected_id::text",
+        "protected_id": "t.protected_id",
         "protected_code": "t.protected_code",
-        "resolved": "(t.resolved_at IS NOT NULL)::text",
-        "detected_at": "(t.detected_at AT TIME ZONE 'Asia/Shanghai')::date::text",
+        "resolved": "(t.resolved_at IS NOT NULL)",
+        "detected_at": "(t.detected_at AT TIME ZONE 'Asia/Shanghai')::date",
+    },
+    extra_queryables={
+        "area_ha": ("(t.area_m2 / 10000)", "number", "Area (ha), measured on the ellipsoid"),
+        "updated_at": ("t.updated_at", "datetime", "Last change"),
     },
 )
 

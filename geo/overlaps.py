@@ -52,9 +52,9 @@ class OverlapQuery:
     protected: Collection
     subject_attributes: dict[str, str] = field(default_factory=dict)
     protected_attributes: dict[str, str] = field(default_factory=dict)
-    # Extra clauses on each side (alias t), e.g. from CQL2, with their own bound params.
-    subject_extra: Where | None = None
-    protected_extra: Where | None = None
+    # Parsed CQL2 trees (geo.filters.parse) on each side.
+    subject_filter: dict[str, Any] | bool | None = None
+    protected_filter: dict[str, Any] | bool | None = None
     region: str | None = None
     bbox: tuple[float, float, float, float] | None = None
     bbox_crs: CRS = crs_mod.DEFAULT
@@ -62,7 +62,7 @@ class OverlapQuery:
     limit: int | None = None
 
 
-def _side(coll: Collection, attrs: dict[str, str], prefix: str, q: OverlapQuery) -> Where:
+def _side(coll: Collection, attrs: dict[str, str], cql: Any, prefix: str, q: OverlapQuery) -> Where:
     if coll.kind != "feature":
         raise InvalidParameter(
             f"{prefix}: {coll.id!r} is not a feature layer", parameter=prefix.rstrip("_")
@@ -70,14 +70,21 @@ def _side(coll: Collection, attrs: dict[str, str], prefix: str, q: OverlapQuery)
     src = replace(
         coll.source, where=f"t.layer = :{prefix}layer", params={f"{prefix}layer": coll.id}
     )
-    iq = ItemsQuery(attributes=attrs, bbox=q.bbox, bbox_crs=q.bbox_crs)
+    iq = ItemsQuery(attributes=attrs, bbox=q.bbox, bbox_crs=q.bbox_crs, filter=cql)
     return filter_where(coll, iq, source=src, prefix=prefix)
 
 
-def _merge(where: Where, extra: Where | None) -> None:
-    if extra is not None:
-        where.clauses.extend(extra.clauses)
-        where.params.update(extra.params)
+def _named(fn, coll, attrs, cql, prefix, q) -> Where:
+    """CQL2 errors name the side's parameter (subject-filter / protected-filter)."""
+    try:
+        return fn(coll, attrs, cql, prefix, q)
+    except InvalidParameter as exc:
+        if exc.parameter != "filter":
+            raise
+        side = "subject-filter" if prefix == "s_" else "protected-filter"
+        raise InvalidParameter(
+            f"{side}: {exc.description.removeprefix('filter: ')}", parameter=side
+        ) from None
 
 
 def overlap_sql(q: OverlapQuery, fmt: str = "json") -> tuple[str, dict[str, Any]]:
@@ -87,10 +94,8 @@ def overlap_sql(q: OverlapQuery, fmt: str = "json") -> tuple[str, dict[str, Any]
     subject_attrs = dict(q.subject_attributes)
     if q.region is not None:
         subject_attrs["region_code"] = q.region  # prefecture codes match their counties
-    sw = _side(q.subject, subject_attrs, "s_", q)
-    pw = _side(q.protected, q.protected_attributes, "o_", q)
-    _merge(sw, q.subject_extra)
-    _merge(pw, q.protected_extra)
+    sw = _named(_side, q.subject, subject_attrs, q.subject_filter, "s_", q)
+    pw = _named(_side, q.protected, q.protected_attributes, q.protected_filter, "o_", q)
     outer = Where(params={**sw.params, **pw.params}, prefix="x_")
     outer.add("NOT ST_IsEmpty(x.g)")
     outer.add(f"y.a >= {outer.bind(float(q.min_area_m2))}")

@@ -10,10 +10,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from app.main import create_app
-from conftest import _url_for, create_database, drop_database
 from geo import auth, db
 from geo.config import Settings
 from geo.sample import load_samples
+from tests.conftest import _url_for, create_database, drop_database
 
 
 @contextmanager

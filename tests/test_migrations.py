@@ -7,10 +7,10 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
 import geo.all_models  # noqa: F401
-from conftest import _url_for, create_database, drop_database
 from geo import db
 from geo.config import Settings
 from geo.models import Base
+from tests.conftest import _url_for, create_database, drop_database
 
 
 def _include(obj, name, type_, reflected, compare_to):

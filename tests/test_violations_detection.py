@@ -277,3 +277,46 @@ def test_rules_are_public_and_cite_the_law(client):
     assert all(r["notes"] for r in rules if r["code"].startswith("WPPL-66"))
     assert client.get(f"/rules/{by_code['WPPL-65-PIT']['id']}").json()["code"] == "WPPL-65-PIT"
     assert client.get("/rules/99999").status_code == 404
+
+
+def test_overlaps_with_cql2_filters_on_each_side(client):
+    def pairs(**params):
+        resp = client.get(
+            "/overlaps",
+            params={"subject": "mining_pits", "protected": "water_source_zones", **params},
+        )
+        assert resp.status_code == 200, resp.text
+        return {
+            (f["properties"]["subject_code"], f["properties"]["protected_code"])
+            for f in resp.json()["features"]
+        }
+
+    grade1 = pairs(**{"protected.grade": "1"})
+    assert pairs(**{"protected-filter": "grade = '1'"}) == grade1
+    cql_json = json.dumps({"op": "=", "args": [{"property": "grade"}, "1"]})
+    assert pairs(**{"protected-filter": cql_json, "filter-lang": "cql2-json"}) == grade1
+    big = pairs(**{"subject-filter": "area_ha > 10"})
+    assert big < pairs()
+    bad = client.get(
+        "/overlaps",
+        params={
+            "subject": "mining_pits",
+            "protected": "water_source_zones",
+            "subject-filter": "colour = 'red'",
+        },
+    )
+    assert bad.status_code == 400 and "subject-filter" in bad.json()["description"]
+
+
+def test_violations_collection_cql2(client):
+    resp = client.get(
+        "/collections/violations/items",
+        params={"filter": "severity = 'critical' AND area_ha > 3", "limit": 100},
+    )
+    assert resp.status_code == 200, resp.text
+    feats = resp.json()["features"]
+    assert feats and all(
+        f["properties"]["severity"] == "critical" and f["properties"]["area_ha"] > 3 for f in feats
+    )
+    q = client.get("/collections/violations/queryables")
+    assert q.status_code == 200 and "status" in q.json()["properties"]

@@ -10,11 +10,12 @@ import math
 import random
 
 import pytest
-from fresh_db import client_for, fresh_database
 from pyproj import Geod
 from shapely import affinity
 from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 from sqlalchemy import text
+
+from tests.fresh_db import client_for, fresh_database
 
 GEOD = Geod(ellps="WGS84")
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from fresh_db import client_for, fresh_database, make_key, row_counts
 from sqlalchemy import text
 
 from geo.models_violations import STATUSES
+from tests.fresh_db import client_for, fresh_database, make_key, row_counts
 
 LEGAL = {
     ("detected", "confirmed"),

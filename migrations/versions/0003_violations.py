@@ -1,7 +1,7 @@
 """Violations: rules as data, violations, lifecycle, events; evaluation triggers.
 
 Revision ID: 0003_violations
-Revises: 0002_users
+Revises: 0004_progress (re-chained after merging main; no dependency on its tables)
 Create Date: 2026-11-23
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0003_violations"
-down_revision: str | None = "0002_users"
+down_revision: str | None = "0004_progress"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
