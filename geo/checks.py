@@ -152,14 +152,27 @@ async def point_check(
         "subject_code",
         "protected_code",
     ]
+    violation_rows = [dict(zip(keys, r, strict=True)) for r in violations]
+    # Rectification tasks (progress stream) that cover these features or violations.
+    tasks = await conn.execute(
+        text(
+            "SELECT t.id, t.code, t.title, t.round, t.deadline::text, t.deadline_kind,"
+            " t.lead_unit FROM rectification_tasks t WHERE EXISTS (SELECT 1 FROM task_features f"
+            " WHERE f.task_id = t.id AND f.feature_id = ANY(:ids)) OR EXISTS (SELECT 1"
+            " FROM task_violations v WHERE v.task_id = t.id AND v.violation_id = ANY(:vids))"
+            " ORDER BY t.code"
+        ),
+        {"ids": ids, "vids": [v["id"] for v in violation_rows]},
+    )
+    task_keys = ("id", "code", "title", "round", "deadline", "deadline_kind", "lead_unit")
     return {
         "region": None
         if region is None
         else {"code": region[0], "name": region[1], "name_en": region[2]},
         "containing": containing_rows,
         "nearby": nearby_rows,
-        "violations": [dict(zip(keys, r, strict=True)) for r in violations],
-        "tasks": [],
+        "violations": violation_rows,
+        "tasks": [dict(zip(task_keys, r, strict=True)) for r in tasks],
     }
 
 

@@ -39,7 +39,7 @@ def test_point_check_inside_a_grade_1_zone(client):
     assert resp.status_code == 200
     body = resp.json()
     assert body["point"] == {"lon": pytest.approx(pt.x), "lat": pytest.approx(pt.y)}
-    assert body["radius_m"] == 300 and body["tasks"] == []
+    assert body["radius_m"] == 300 and isinstance(body["tasks"], list)
     hit = [c for c in body["containing"] if c["code"] == "WSZ-652324-001-1"]
     assert (
         hit
@@ -279,3 +279,18 @@ def test_site_check_bad_parameters(client):
     assert client.post("/checks/site", params={"subject": "nope"}, json=site).status_code == 404
     assert client.post("/checks/site", params={"radius_m": -1}, json=site).status_code == 400
     assert client.post("/checks/site", params={"colour": "x"}, json=site).status_code == 400
+
+
+def test_point_check_lists_the_tasks_of_what_is_here(client, engine):
+    with engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT f.code, t.code FROM task_features tf JOIN features f ON f.id = tf.feature_id"
+                " JOIN rectification_tasks t ON t.id = tf.task_id"
+                " WHERE f.layer = 'mining_pits' ORDER BY f.id LIMIT 1"
+            )
+        ).one()
+    pit = _features("mining_pits")[row[0]].representative_point()
+    body = client.get("/checks/point", params={"lon": pit.x, "lat": pit.y}).json()
+    assert row[1] in {t["code"] for t in body["tasks"]}
+    assert {"id", "code", "title", "deadline"} <= set(body["tasks"][0])
