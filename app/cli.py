@@ -20,6 +20,8 @@ def _migrate(args, settings: Settings) -> int:
 
 
 def _load_samples(args, settings: Settings) -> int:
+    from sqlalchemy import text
+
     from geo.db import sync_engine
     from geo.sample import load_samples
 
@@ -28,6 +30,27 @@ def _load_samples(args, settings: Settings) -> int:
         counts = load_samples(conn)
     for name, n in sorted(counts.items()):
         print(f"{name:24s} {n:6d}")
+    # Violations follow the data: the triggers on features evaluated the rules on load.
+    with engine.connect() as conn:
+        n = conn.execute(text("SELECT count(*) FROM violations WHERE resolved_at IS NULL"))
+        print(f"{'violations (open)':24s} {n.scalar_one():6d}")
+    return 0
+
+
+def _evaluate(args, settings: Settings) -> int:
+    from sqlalchemy import text
+
+    from geo.db import sync_engine
+    from geo.rules import evaluate
+
+    with sync_engine(settings).begin() as conn:
+        counts = evaluate(conn, args.rule or None)
+        open_n = conn.execute(
+            text("SELECT count(*) FROM violations WHERE resolved_at IS NULL")
+        ).scalar_one()
+    for action in ("detected", "redetected_by_data", "resolved_by_data", "updated"):
+        print(f"{action:20s} {counts.get(action, 0):6d}")
+    print(f"{'open violations':20s} {open_n:6d}")
     return 0
 
 
@@ -142,6 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("load-samples", help="load sample_layers/ (idempotent)").set_defaults(
         func=_load_samples
     )
+    ev = sub.add_parser("evaluate", help="re-evaluate violation rules over every feature")
+    ev.add_argument("--rule", type=int, action="append", metavar="ID", help="only this rule")
+    ev.set_defaults(func=_evaluate)
     s = sub.add_parser("serve", help="serve the API and web map")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)

@@ -11,7 +11,18 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from app import errors, imports, inspections, pages, progress, restoration, tasks
+from app import (
+    checks,
+    errors,
+    imports,
+    inspections,
+    overlaps,
+    pages,
+    progress,
+    restoration,
+    tasks,
+    violations,
+)
 from app.limits import BodyLimit
 from app.ogc import features, landing, tiles, transactions
 from geo.config import Settings
@@ -65,6 +76,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(progress.router)
     app.include_router(restoration.router)
     app.include_router(tasks.router)
+    app.include_router(violations.router)
+    app.include_router(overlaps.router)
+    app.include_router(checks.router)
     app.include_router(tiles.router)
     app.include_router(inspections.router)
     app.include_router(pages.router)

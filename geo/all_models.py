@@ -6,4 +6,5 @@ from geo import (
     models_edits,  # noqa: F401
     models_inspections,  # noqa: F401
     models_progress,  # noqa: F401
+    models_violations,  # noqa: F401
 )

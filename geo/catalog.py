@@ -104,8 +104,57 @@ REGIONS_SOURCE = Source(
     },
 )
 
-# Collections backed by their own tables (added by later modules, e.g. violations).
-SPECIAL_SOURCES: dict[str, Source] = {"regions": REGIONS_SOURCE}
+# Violations (migration 0003): the derived collection of rule breaches, with their rule.
+VIOLATIONS_SOURCE = Source(
+    from_sql="violations t JOIN violation_rules r ON r.id = t.rule_id",
+    where="TRUE",
+    id_sql="t.id",
+    id_is_int=True,
+    properties_sql=(
+        "jsonb_build_object('code', 'V-' || t.id, 'name', r.name, 'name_zh', r.name_zh,"
+        " 'status', t.status, 'severity', t.severity, 'rule_id', t.rule_id,"
+        " 'rule_code', r.code, 'rule_name', r.name, 'region_code', t.region_code,"
+        " 'area_m2', round(t.area_m2::numeric, 1),"
+        " 'area_ha', round((t.area_m2 / 10000)::numeric, 4),"
+        " 'area_mu', round((t.area_m2 * 15 / 10000)::numeric, 2),"
+        " 'share_of_subject', round(t.share_of_subject::numeric, 4),"
+        " 'share_of_protected', round(t.share_of_protected::numeric, 4),"
+        " 'subject_collection', t.subject_layer, 'subject_id', t.subject_id,"
+        " 'subject_code', t.subject_code, 'protected_collection', t.protected_layer,"
+        " 'protected_id', t.protected_id, 'protected_code', t.protected_code,"
+        " 'resolved', t.resolved_at IS NOT NULL, 'resolved_at', t.resolved_at,"
+        " 'detected_at', t.detected_at, 'status_changed_at', t.status_changed_at,"
+        " 'updated_at', t.updated_at)"
+    ),
+    # Every attribute of the collection's schema is a real, typed column (queryables, CQL2).
+    columns={
+        "code": "('V-' || t.id)",
+        "name": "r.name",
+        "region_code": "t.region_code",
+        "status": "t.status",
+        "severity": "t.severity",
+        "rule_id": "t.rule_id",
+        "rule_code": "r.code",
+        "subject_collection": "t.subject_layer",
+        "subject_id": "t.subject_id",
+        "subject_code": "t.subject_code",
+        "protected_collection": "t.protected_layer",
+        "protected_id": "t.protected_id",
+        "protected_code": "t.protected_code",
+        "resolved": "(t.resolved_at IS NOT NULL)",
+        "detected_at": "(t.detected_at AT TIME ZONE 'Asia/Shanghai')::date",
+    },
+    extra_queryables={
+        "area_ha": ("(t.area_m2 / 10000)", "number", "Area (ha), measured on the ellipsoid"),
+        "updated_at": ("t.updated_at", "datetime", "Last change"),
+    },
+)
+
+# Collections backed by their own tables.
+SPECIAL_SOURCES: dict[str, Source] = {
+    "regions": REGIONS_SOURCE,
+    "violations": VIOLATIONS_SOURCE,
+}
 
 
 @dataclass(frozen=True)

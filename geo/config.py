@@ -36,6 +36,9 @@ class Settings(BaseSettings):
         ge=0,
         description="Tolerance around the Xinjiang outline (region 650000) for new geometry",
     )
+    # Site check (POST /checks/site): the largest site, and the largest request body.
+    site_max_area_km2: float = Field(100.0, gt=0)
+    site_max_body_bytes: int = Field(2_000_000, ge=1000)
     title: str = "Ecological restoration ledger — Changji, Xinjiang"
     public_url: str | None = Field(
         None, description="Base URL when behind a proxy; links are derived from requests otherwise"

@@ -21,7 +21,7 @@ from geo.errors import (
     Conflict,
     InvalidInput,
     NotFound,
-    OutOfScope,
+    PermissionDenied,
     PreconditionFailed,
     PreconditionRequired,
 )
@@ -181,7 +181,7 @@ async def _county(conn: AsyncConnection, geom: CheckedGeometry) -> str | None:
 def _check_scope(principal: Principal, region_code: str | None, what: str) -> None:
     if not principal.covers(region_code):
         where = region_code or "outside every county"
-        raise OutOfScope(
+        raise PermissionDenied(
             f"{what}: your scope ({', '.join(sorted(principal.regions or []))}) "
             f"does not include {where}"
         )

@@ -44,8 +44,8 @@ class DatabaseUnavailable(ServiceError):
     code = "DatabaseUnavailable"
 
 
-class OutOfScope(ServiceError):
-    """A write outside the caller's region scope (the database trigger's SQLSTATE RM403)."""
+class PermissionDenied(ServiceError):
+    """The caller's role or county scope does not allow this (e.g. a lifecycle step)."""
 
     status = 403
     code = "Forbidden"
@@ -83,7 +83,7 @@ def from_database(exc: Exception) -> ServiceError | None:
     diag = getattr(orig, "diag", None)
     message = getattr(diag, "message_primary", None) or str(orig)
     if state == "RM403":
-        return OutOfScope(message)
+        return PermissionDenied(message)
     if state == "23505":
         detail = getattr(diag, "message_detail", None) or message
         return Conflict(f"duplicate: {detail}")

@@ -61,7 +61,8 @@ class Layer(Base):
     title: Mapped[str] = mapped_column(Text, nullable=False)
     title_zh: Mapped[str | None] = mapped_column(Text)
     description: Mapped[str | None] = mapped_column(Text)
-    # 'feature' layers live in the features table; 'reference' layers (regions) elsewhere.
+    # 'feature' layers live in the features table; 'reference' layers (regions) elsewhere;
+    # 'derived' collections are computed by the database (violations).
     kind: Mapped[str] = mapped_column(Text, nullable=False, server_default="feature")
     geometry_type: Mapped[str] = mapped_column(Text, nullable=False)
     # JSON Schema of the properties; also what /queryables publishes.
@@ -76,7 +77,7 @@ class Layer(Base):
 
     __table_args__ = (
         CheckConstraint("name ~ '^[a-z][a-z0-9_]{1,62}$'", name="name_format"),
-        CheckConstraint("kind IN ('feature', 'reference')", name="kind"),
+        CheckConstraint("kind IN ('feature', 'reference', 'derived')", name="kind"),
         CheckConstraint(
             "geometry_type IN ('Point', 'MultiPoint', 'LineString', 'MultiLineString', "
             "'Polygon', 'MultiPolygon')",

@@ -317,12 +317,12 @@ def test_database_refuses_out_of_scope_writes_whatever_the_path(write_engine, un
     from sqlalchemy.exc import DBAPIError
 
     from geo.db import set_write_context
-    from geo.errors import OutOfScope, from_database
+    from geo.errors import PermissionDenied, from_database
 
     with pytest.raises(DBAPIError) as info, write_engine.begin() as conn:
         set_write_context(conn, "sql", None, frozenset({MANAS}))
         conn.execute(text("DELETE FROM features WHERE region_code = :c"), {"c": CHANGJI})
-    assert isinstance(from_database(info.value), OutOfScope)
+    assert isinstance(from_database(info.value), PermissionDenied)
 
 
 def test_audit_log_is_append_only(write_engine, unchanged):
