@@ -9,12 +9,10 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -23,45 +21,23 @@ from app.main import create_app
 from geo import db
 from geo.config import Settings
 from geo.sample import load_samples
-
-ROOT = Path(__file__).resolve().parent.parent
-ADMIN_URL = os.environ.get(
-    "TEST_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+from tests.fresh_db import (
+    client_for,
+    create_database,
+    drop_database,
+    fresh_database,
+    table_counts,
+    url_for,
 )
 
-
-def _url_for(dbname: str) -> str:
-    base, _, _ = ADMIN_URL.rpartition("/")
-    return f"{base}/{dbname}"
-
-
-def create_database(prefix: str = "rm_test") -> str:
-    """A fresh database with PostGIS; fails loudly when PostgreSQL does not answer."""
-    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    try:
-        with psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError as exc:
-        pytest.fail(
-            f"PostgreSQL/PostGIS is required for the tests and did not answer at {ADMIN_URL}: "
-            f"{exc}. Run `make test` (it sets the database up).",
-            pytrace=False,
-        )
-    with psycopg.connect(_url_for(name), autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION postgis")
-    return name
-
-
-def drop_database(name: str) -> None:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """The run's database: migrated to head and loaded with the sample layers."""
     name = create_database()
-    url = _url_for(name)
+    url = url_for(name)
     settings = Settings(database_url=url)
     db.upgrade(settings)
     engine = db.sync_engine(settings)
@@ -132,24 +108,11 @@ def live_server(database_url: str, tmp_path_factory) -> Iterator[str]:
 # --- write tests: a database of their own, and a guard that refusals change nothing -------
 
 
-def migrated_database() -> str:
-    """A fresh database, migrated and loaded with the samples; the caller drops it."""
-    name = create_database("rm_write")
-    settings = Settings(database_url=_url_for(name))
-    db.upgrade(settings)
-    engine = db.sync_engine(settings)
-    with engine.begin() as conn:
-        load_samples(conn)
-    engine.dispose()
-    return name
-
-
 @pytest.fixture(scope="module")
 def write_settings() -> Iterator[Settings]:
     """Settings of a throwaway database for one test module that writes."""
-    name = migrated_database()
-    yield Settings(database_url=_url_for(name), count_timeout_ms=2000, max_body_bytes=2_000_000)
-    drop_database(name)
+    with fresh_database("rm_write", max_body_bytes=2_000_000) as (settings, _):
+        yield settings
 
 
 @pytest.fixture(scope="module")
@@ -161,24 +124,8 @@ def write_engine(write_settings: Settings) -> Iterator[Engine]:
 
 @pytest.fixture(scope="module")
 def write_client(write_settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(write_settings)) as c:
+    with client_for(write_settings) as c:
         yield c
-
-
-def table_counts(engine: Engine) -> dict[str, int]:
-    """``count(*)`` of every table in the public schema."""
-    from sqlalchemy import text
-
-    with engine.connect() as conn:
-        tables = conn.execute(
-            text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                "AND tablename <> 'spatial_ref_sys' ORDER BY 1"
-            )
-        ).scalars()
-        return {
-            t: conn.execute(text(f'SELECT count(*) FROM "{t}"')).scalar_one() for t in list(tables)
-        }
 
 
 @pytest.fixture

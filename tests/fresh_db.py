@@ -1,11 +1,16 @@
-"""A throwaway database of its own (migrated, samples loaded) for test modules that write:
-their violations, events and features never leak into the session database."""
+"""Throwaway databases for tests: created with PostGIS, migrated, loaded with the sample
+layers, dropped afterwards. Every test module that writes gets one of its own, so nothing
+leaks between modules. A PostgreSQL that does not answer fails the run; it never skips."""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import psycopg
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
@@ -13,21 +18,54 @@ from app.main import create_app
 from geo import auth, db
 from geo.config import Settings
 from geo.sample import load_samples
-from tests.conftest import _url_for, create_database, drop_database
+
+ADMIN_URL = os.environ.get(
+    "TEST_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def url_for(dbname: str) -> str:
+    base, _, _ = ADMIN_URL.rpartition("/")
+    return f"{base}/{dbname}"
+
+
+def create_database(prefix: str = "rm_test") -> str:
+    """A fresh, empty database with PostGIS."""
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    try:
+        with psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        pytest.fail(
+            f"PostgreSQL/PostGIS is required for the tests and did not answer at {ADMIN_URL}: "
+            f"{exc}. Run `make test` (it sets the database up).",
+            pytrace=False,
+        )
+    with psycopg.connect(url_for(name), autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION postgis")
+    return name
+
+
+def drop_database(name: str) -> None:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @contextmanager
-def fresh_database(prefix: str) -> Iterator[tuple[Settings, Engine]]:
+def fresh_database(prefix: str, **overrides) -> Iterator[tuple[Settings, Engine]]:
+    """A migrated database with the sample layers, and its settings and engine."""
     name = create_database(prefix)
-    settings = Settings(database_url=_url_for(name), count_timeout_ms=2000)
-    db.upgrade(settings)
-    engine = db.sync_engine(settings)
+    settings = Settings(database_url=url_for(name), count_timeout_ms=2000, **overrides)
+    engine = None
     try:
+        db.upgrade(settings)
+        engine = db.sync_engine(settings)
         with engine.begin() as conn:
             load_samples(conn)
         yield settings, engine
     finally:
-        engine.dispose()
+        if engine is not None:
+            engine.dispose()
         drop_database(name)
 
 
@@ -44,7 +82,15 @@ def make_key(engine: Engine, name: str, role: str, regions: list[str] | None = N
     return {"Authorization": f"Bearer {key}"}
 
 
-def row_counts(engine: Engine) -> dict[str, int]:
-    tables = ("features", "violation_rules", "violations", "violation_events")
+def table_counts(engine: Engine) -> dict[str, int]:
+    """``count(*)`` of every table in the public schema."""
     with engine.connect() as conn:
-        return {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables}
+        tables = conn.execute(
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'spatial_ref_sys' ORDER BY 1"
+            )
+        ).scalars()
+        return {
+            t: conn.execute(text(f'SELECT count(*) FROM "{t}"')).scalar_one() for t in list(tables)
+        }

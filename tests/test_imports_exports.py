@@ -19,7 +19,7 @@ from pyproj import Transformer
 from sqlalchemy import text
 
 from geo import auth
-from tests.conftest import table_counts
+from tests.fresh_db import table_counts
 
 ROOT = Path(__file__).resolve().parent.parent
 IMPORT = "/collections/mining_pits/import"

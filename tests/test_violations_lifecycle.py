@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from geo.models_violations import STATUSES
-from tests.fresh_db import client_for, fresh_database, make_key, row_counts
+from tests.fresh_db import client_for, fresh_database, make_key, table_counts
 
 LEGAL = {
     ("detected", "confirmed"),
@@ -61,7 +61,7 @@ def _move(client, vid, to, key, **extra):
 
 def _check_illegal_from(client, engine, vid, status, keys):
     """Every target that is not a legal step from `status` is 409, database unchanged."""
-    before = row_counts(engine)
+    before = table_counts(engine)
     for target in STATUSES:
         if (status, target) in LEGAL:
             continue
@@ -72,7 +72,7 @@ def _check_illegal_from(client, engine, vid, status, keys):
         for s, t in LEGAL:
             if s == status:
                 assert t in msg
-    assert row_counts(engine) == before
+    assert table_counts(engine) == before
     assert client.get(f"/violations/{vid}").json()["status"] == status
 
 
@@ -130,7 +130,7 @@ def test_every_legal_and_illegal_transition(world):
 def test_roles_and_scopes(world):
     client, engine, keys = world
     vid = _violations(engine, "GRASSLAND-NO-APPROVAL")[5]
-    before = row_counts(engine)
+    before = table_counts(engine)
     assert _move(client, vid, "confirmed", {}).status_code == 401
     assert (
         _move(client, vid, "confirmed", {"Authorization": "Bearer rm_nope_nope"}).status_code == 401
@@ -139,7 +139,7 @@ def test_roles_and_scopes(world):
     # An editor outside the violation's county.
     resp = _move(client, vid, "confirmed", keys["fukang_editor"])
     assert resp.status_code == 403 and "652302" in resp.json()["description"]
-    assert row_counts(engine) == before
+    assert table_counts(engine) == before
     # Inspectors verify but do not drive rectification.
     assert _move(client, vid, "confirmed", keys["inspector"]).status_code == 200
     resp = _move(client, vid, "rectifying", keys["inspector"])
@@ -160,10 +160,10 @@ def test_roles_and_scopes(world):
 def test_bad_transition_bodies_change_nothing(world, body, status):
     client, engine, keys = world
     vid = _violations(engine, "GRASSLAND-NO-APPROVAL")[7]
-    before = row_counts(engine)
+    before = table_counts(engine)
     resp = client.post(f"/violations/{vid}/transitions", json=body, headers=keys["admin"])
     assert resp.status_code == status, resp.text
-    assert row_counts(engine) == before
+    assert table_counts(engine) == before
     assert (
         client.post(
             "/violations/999999/transitions", json={"to": "confirmed"}, headers=keys["admin"]
@@ -205,10 +205,10 @@ def test_rules_api_needs_an_admin(world):
         "legal_basis": "test",
         "legal_basis_zh": "测试",
     }
-    before = row_counts(engine)
+    before = table_counts(engine)
     assert client.post("/rules", json=rule).status_code == 401
     assert client.post("/rules", json=rule, headers=keys["editor"]).status_code == 403
-    assert row_counts(engine) == before
+    assert table_counts(engine) == before
     resp = client.post("/rules", json=rule, headers=keys["admin"])
     assert resp.status_code == 201, resp.text
     rid = resp.json()["id"]
@@ -265,11 +265,11 @@ def test_rules_api_needs_an_admin(world):
 def test_bad_rule_changes_are_422_and_change_nothing(world, change, word):
     client, engine, keys = world
     rid = client.get("/rules").json()["rules"][0]["id"]
-    before = row_counts(engine)
+    before = table_counts(engine)
     resp = client.patch(f"/rules/{rid}", json=change, headers=keys["admin"])
     assert resp.status_code == 422, resp.text
     assert word in resp.json()["description"]
-    assert row_counts(engine) == before
+    assert table_counts(engine) == before
 
 
 def test_enabling_a_rule_on_a_missing_layer_is_refused(world):
