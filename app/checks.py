@@ -11,7 +11,7 @@ from app.auth import OptionalUser
 from app.deps import ConnDep, SettingsDep, reject_unknown
 from geo import checks
 from geo.catalog import get_collection
-from geo.errors import InvalidInput, InvalidParameter, PayloadTooLarge
+from geo.errors import InvalidInput, InvalidParameter
 from geo.site_check import site_check
 
 router = APIRouter(tags=["Checks"])
@@ -74,24 +74,15 @@ async def site(
             raise InvalidParameter(
                 f"subject: {subject!r} is not a feature layer", parameter="subject"
             )
-    doc = await _json_body(request, settings.site_max_body_bytes)
+    doc = await _json_body(request)  # size limited by app.limits.BodyLimit
     geom = checks.site_geometry(doc)
     ewkb, area = await checks.prepare_site(conn, geom, in_crs, settings.site_max_area_km2 * 1e6)
     out = await site_check(conn, ewkb, area, radius_m, subject, checks.site_properties(doc))
     return {"input_crs": in_crs.name, **out}
 
 
-async def _json_body(request: Request, limit: int) -> Any:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"body: {declared} bytes, more than the limit of {limit}")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"body: more than the limit of {limit} bytes")
-        chunks.append(chunk)
-    raw = b"".join(chunks)
+async def _json_body(request: Request) -> Any:
+    raw = await request.body()
     if not raw.strip():
         raise InvalidInput("body: empty; send a GeoJSON geometry or Feature")
     try:

@@ -1,6 +1,7 @@
 """Request body limits, enforced before the body is read: a Content-Length over the limit is
 refused at once, and a body without one (chunked) is cut off as soon as it passes the limit.
-Imports (multipart uploads to ``…/import``) have their own, larger limit."""
+Imports (multipart uploads to ``…/import``) have their own, larger limit; the site check a
+smaller one. This is the one place bodies are limited."""
 
 from __future__ import annotations
 
@@ -18,17 +19,26 @@ class BodyLimit:
         self.app = app
         self.body = settings.max_body_bytes
         self.upload = settings.max_upload_bytes
+        self.site = settings.site_max_body_bytes
+
+    def limit_for(self, path: str) -> tuple[int, str]:
+        if path.endswith("/import"):
+            return self.upload, "upload"
+        if path == "/checks/site":
+            return self.site, "body"
+        return self.body, "body"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
             await self.app(scope, receive, send)
             return
-        limit = self.upload if scope["path"].endswith("/import") else self.body
-        what = "upload" if limit == self.upload else "body"
+        limit, what = self.limit_for(scope["path"])
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
             response = error_response(
-                413, "PayloadTooLarge", f"{what} of {int(length)} bytes; at most {limit} accepted"
+                413,
+                "PayloadTooLarge",
+                f"{what} of {int(length)} bytes is over the limit of {limit} bytes",
             )
             await response(scope, receive, send)
             return
