@@ -183,3 +183,21 @@ class ApiKey(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RegionPart(Base):
+    """County boundaries cut into small pieces (ST_Subdivide), kept by a trigger on regions:
+    finding the county of a point probes a few hundred-vertex pieces instead of a polygon of
+    thousands of vertices, which is what every feature write and import does."""
+
+    __tablename__ = "region_parts"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    code: Mapped[str] = mapped_column(
+        ForeignKey("regions.code", ondelete="CASCADE"), nullable=False, index=True
+    )
+    geom: Mapped[Any] = mapped_column(
+        Geometry("GEOMETRY", srid=STORAGE_SRID, spatial_index=False), nullable=False
+    )
+
+    __table_args__ = (Index("ix_region_parts_geom", "geom", postgresql_using="gist"),)
