@@ -11,8 +11,8 @@ const RMCharts = (() => {
     return e;
   }
 
-  // rows: [{label, values: {key: number}}], keys: ordered series keys
-  function stackedBars(container, rows, keys) {
+  // rows: [{label, values: {key: number}}], keys: ordered series keys, label(key): legend text
+  function stackedBars(container, rows, keys, label = (k) => k) {
     const W = 560, rowH = 26, left = 110, top = 10, legendH = 24 * Math.ceil(keys.length / 4);
     const H = top + rows.length * rowH + legendH + 20;
     const max = Math.max(1, ...rows.map((r) => keys.reduce((s, k) => s + (r.values[k] || 0), 0)));
@@ -26,7 +26,7 @@ const RMCharts = (() => {
         if (!v) return;
         const w = ((W - left - 40) * v) / max;
         const rect = el("rect", { x, y: y + 3, width: w, height: rowH - 8, fill: PALETTE[j % PALETTE.length], "data-key": k });
-        rect.appendChild(el("title", {}, `${r.label} · ${k}: ${v}`));
+        rect.appendChild(el("title", {}, `${r.label} · ${label(k)}: ${v}`));
         svg.appendChild(rect);
         x += w;
       });
@@ -36,14 +36,14 @@ const RMCharts = (() => {
     keys.forEach((k, j) => {
       const x = left + (j % 4) * 110, y = top + rows.length * rowH + 10 + 24 * Math.floor(j / 4);
       svg.appendChild(el("rect", { x, y, width: 12, height: 12, fill: PALETTE[j % PALETTE.length] }));
-      svg.appendChild(el("text", { x: x + 16, y: y + 11 }, k));
+      svg.appendChild(el("text", { x: x + 16, y: y + 11 }, label(k)));
     });
     container.replaceChildren(svg);
   }
 
   // points: [{label, value}]
   function line(container, points, yLabel) {
-    const W = 560, H = 260, l = 50, r = 10, tp = 10, b = 50;
+    const W = 560, H = 260, l = 50, r = 30, tp = 26, b = 50;
     const max = Math.max(1e-9, ...points.map((p) => p.value));
     const x = (i) => l + (points.length < 2 ? 0 : ((W - l - r) * i) / (points.length - 1));
     const y = (v) => tp + (H - tp - b) * (1 - v / max);
@@ -52,7 +52,7 @@ const RMCharts = (() => {
     svg.appendChild(el("line", { x1: l, y1: tp, x2: l, y2: H - b, stroke: "#999" }));
     [0, 0.5, 1].forEach((f) => svg.appendChild(el("text", { x: l - 4, y: y(max * f) + 4, "text-anchor": "end" },
       String(Math.round(max * f * 10) / 10))));
-    svg.appendChild(el("text", { x: 4, y: tp + 8 }, yLabel));
+    svg.appendChild(el("text", { x: 4, y: 12 }, yLabel));
     const step = Math.max(1, Math.ceil(points.length / 8));
     points.forEach((p, i) => {
       if (i % step === 0) svg.appendChild(el("text", { x: x(i), y: H - b + 16, "text-anchor": "middle" }, p.label));

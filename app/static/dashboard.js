@@ -1,17 +1,26 @@
 // Progress dashboard: /progress (status by county), /progress/series (restored area by month)
-// and /tasks?overdue=true, filtered by county and layer; each part says so when its
-// endpoint is not available instead of failing.
+// and /tasks?overdue=true, filtered by county and layer (tasks have no layer: county only);
+// each part says so when its endpoint is not available instead of failing. A refresh
+// started by a later filter change wins over one still in flight.
 "use strict";
 (() => {
   const $ = (id) => document.getElementById(id);
   applyI18n();
   $("btn-lang").addEventListener("click", toggleLang);
 
-  function query(extra = {}) {
+  function query(extra = {}, withLayer = true) {
     const p = new URLSearchParams(extra);
     if ($("f-region").value) p.set("region", $("f-region").value);
-    if ($("f-layer").value) p.set("layer", $("f-layer").value);
+    if (withLayer && $("f-layer").value) p.set("layer", $("f-layer").value);
     return p.toString();
+  }
+
+  let generation = 0;
+  // the answer of a request, or null when a newer refresh has started meanwhile
+  async function fresh(url) {
+    const mine = generation;
+    const r = await getJSON(url);
+    return mine === generation ? r : null;
   }
 
   function unavailable(el, r) {
@@ -19,15 +28,19 @@
   }
 
   async function statusByCounty() {
-    const r = await getJSON(`/progress?${query({ group_by: "region" })}`);
+    const r = await fresh(`/progress?${query({ group_by: "region" })}`);
+    if (!r) return;
     if (!r.ok) return unavailable($("chart-status"), r);
     const groups = r.data.groups || [];
-    const keys = [...new Set(groups.flatMap((g) => Object.keys(g.by_status || {})))];
+    // statuses in lifecycle order (colours go from grey to green), unknown ones last
+    const LIFECYCLE = ["not_started", "planned", "in_progress", "completed", "accepted", "repurposed"];
+    const found = new Set(groups.flatMap((g) => Object.keys(g.by_status || {})));
+    const keys = [...LIFECYCLE.filter((k) => found.has(k)), ...[...found].filter((k) => !LIFECYCLE.includes(k))];
     const rows = groups.map((g) => ({
       label: g.region_name || g.region_code,
       values: Object.fromEntries(Object.entries(g.by_status || {}).map(([k, v]) => [k, v.count])),
     }));
-    RMCharts.stackedBars($("chart-status"), rows, keys);
+    RMCharts.stackedBars($("chart-status"), rows, keys, (k) => t(`st_${k}`));
     const tot = r.data.total || {};
     $("chart-status").insertAdjacentHTML("beforeend", `<p class="muted">${t("completion")}:
       ${Math.round(100 * (tot.completion_by_count || 0))} % (${t("count")}),
@@ -35,35 +48,40 @@
   }
 
   async function series() {
-    const r = await getJSON(`/progress/series?${query()}`);
+    const r = await fresh(`/progress/series?${query()}`);
+    if (!r) return;
     if (!r.ok) return unavailable($("chart-series"), r);
     const points = (r.data.months || []).map((m) => ({ label: m.month, value: m.restored_area_ha || 0 }));
     RMCharts.line($("chart-series"), points, t("restored_ha"));
   }
 
   async function overdue() {
-    const r = await getJSON(`/tasks?overdue=true`);
+    const r = await fresh(`/tasks?${query({ overdue: "true" }, false)}`);
+    if (!r) return;
     if (!r.ok) return unavailable($("overdue"), r);
     const tasks = r.data.tasks || [];
     $("overdue").innerHTML = `<div class="scroll"><table id="overdue-table"><thead><tr><th>${t("code")}</th><th>${t("title")}</th>
       <th>${t("deadline")}</th><th>${t("status")}</th><th>${t("lead_unit")}</th></tr></thead><tbody>
       ${tasks.map((x) => `<tr><td>${esc(x.code)}</td><td>${esc(x.title)}</td><td>${esc(x.deadline)}</td>
-      <td>${esc(x.status)}</td><td>${esc(x.lead_unit)}</td></tr>`).join("") || `<tr><td colspan="5">${t("none")}</td></tr>`}
+      <td data-status="${esc(x.status)}">${esc(t(`st_${x.status}`))}</td><td>${esc(x.lead_unit)}</td></tr>`).join("") || `<tr><td colspan="5">${t("none")}</td></tr>`}
       </tbody></table></div>`;
   }
 
   function downloads() {
     for (const [id, path, f] of [["dl-restoration-xlsx", "/restoration", "xlsx"], ["dl-restoration-csv", "/restoration", "csv"],
       ["dl-tasks-xlsx", "/tasks", "xlsx"], ["dl-tasks-csv", "/tasks", "csv"]]) {
-      const q = path === "/restoration" ? query({ f }) : new URLSearchParams({ f }).toString();
+      const q = query({ f }, path === "/restoration");
       $(id).href = `${path}?${q}`;
     }
   }
 
   async function refresh() {
+    generation += 1;
+    const mine = generation;
+    window.rmDashboardReady = false;
     downloads();
     await Promise.all([statusByCounty(), series(), overdue()]);
-    window.rmDashboardReady = true;
+    if (mine === generation) window.rmDashboardReady = true;
   }
 
   async function filters() {

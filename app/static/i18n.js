@@ -25,6 +25,9 @@ const I18N = {
     county: "县（市）", all: "全部", download: "下载台账", count: "数量", area_ha: "面积（公顷）",
     deadline: "时限", lead_unit: "牵头单位", status: "状态", title: "名称", code: "编号",
     completion: "完成率", month: "月份", restored_ha: "已修复（公顷）",
+    deadline_immediate_ongoing: "立行立改、长期坚持", deadline_date: "", deadline_date_then_ongoing: "限期完成后长期坚持",
+    st_not_started: "未启动", st_planned: "已编制方案", st_in_progress: "正在推进", st_completed: "已完成",
+    st_accepted: "已验收", st_repurposed: "转型利用", st_ongoing: "长期坚持",
   },
   en: {
     app_title: "Restoration ledger", search: "Search", search_placeholder: "Feature code, name or place",
@@ -52,6 +55,9 @@ const I18N = {
     overdue_tasks: "Overdue tasks", county: "County", all: "All", download: "Download ledger",
     count: "Count", area_ha: "Area (ha)", deadline: "Deadline", lead_unit: "Lead unit", status: "Status",
     title: "Title", code: "Code", completion: "Completion", month: "Month", restored_ha: "Restored (ha)",
+    deadline_immediate_ongoing: "immediate and ongoing", deadline_date: "", deadline_date_then_ongoing: "by the deadline, then ongoing",
+    st_not_started: "not started", st_planned: "planned", st_in_progress: "in progress", st_completed: "completed",
+    st_accepted: "accepted", st_repurposed: "repurposed", st_ongoing: "ongoing",
   },
 };
 

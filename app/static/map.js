@@ -109,7 +109,7 @@
       const r = await getJSON(`/features/${id}/restoration`);
       if (r.ok) {
         const rec = r.data.record || r.data;
-        parts.push(`<h4>${t("restoration")}</h4><p class="restoration">${esc(rec.status)}
+        parts.push(`<h4>${t("restoration")}</h4><p class="restoration" data-status="${esc(rec.status)}">${esc(t(`st_${rec.status}`))}
           ${rec.restored_area_ha != null ? `· ${esc(rec.restored_area_ha)} / ${esc(rec.target_area_ha)} ha` : ""}
           ${rec.deadline ? `· ${t("deadline")} ${esc(rec.deadline)}` : ""}</p>`);
       } else {
@@ -119,7 +119,7 @@
     if (collection !== "regions") {
       const tasks = await tasksFor(collection, id);
       parts.push(`<h4>${t("tasks")}</h4>` + (tasks === null ? `<p class="muted">${t("unavailable")}</p>`
-        : tasks.length ? `<ul>${tasks.map((x) => `<li>${esc(x.code)} ${esc(x.title)} — ${esc(x.status)}${x.overdue ? " ⚠" : ""}</li>`).join("")}</ul>`
+        : tasks.length ? `<ul class="tasks">${tasks.map((x) => `<li>${esc(x.code)} ${esc(x.title)} — ${esc(t(`st_${x.status}`))}${x.overdue ? " ⚠" : ""}</li>`).join("")}</ul>`
           : `<p class="muted">${t("none")}</p>`));
     }
     el.insertAdjacentHTML("beforeend", parts.join(""));
@@ -134,17 +134,22 @@
     el.className = "popup";
     el.dataset.collection = collection;
     el.dataset.id = p.id;
-    el.innerHTML = `<h3>${esc(p.name || p.rule_name || p.code || p.id)}</h3><p class="muted">${esc(title)} · ${esc(p.code || p.id)}</p>
-      ${propsTable(p)}
-      ${collection !== "regions" ? `<button type="button" class="btn inspect-btn">${t("inspect_here")}</button>` : ""}`;
+    const name = (LANG === "zh" && p.name_zh) || p.name || p.rule_name || p.code || p.id;
+    // The action comes first: MapLibre focuses the popup's first control when it opens, and
+    // a button at the end of a long attribute list scrolled the title out of sight.
+    el.innerHTML = `<h3>${esc(name)}</h3><p class="muted">${esc(title)} · ${esc(p.code || p.id)}</p>
+      ${collection !== "regions" ? `<button type="button" class="btn inspect-btn">${t("inspect_here")}</button>` : ""}
+      ${propsTable(p)}`;
     el.querySelector(".inspect-btn")?.addEventListener("click", () => {
       $("insp-feature").value = collection === "violations" ? (p.subject_id || "") : p.id;
       $("insp-violation").value = collection === "violations" ? p.id : "";
       setHere(lngLat.lng, lngLat.lat, null);
       show("panel-inspect");
     });
-    new maplibregl.Popup({ maxWidth: "340px" }).setLngLat(lngLat).setDOMContent(el).addTo(map);
-    popupExtras(collection, p.id, el);
+    const popup = new maplibregl.Popup({ maxWidth: "340px" }).setLngLat(lngLat).setDOMContent(el).addTo(map);
+    // Restoration and tasks arrive later and make the popup taller: place it again, so that
+    // MapLibre picks the side (above / below the point) where it now fits.
+    popupExtras(collection, p.id, el).then(() => { if (popup.isOpen()) popup.setLngLat(lngLat); });
   }
   window.rmOpenPopup = openPopup;
 
@@ -164,8 +169,13 @@
     map.getSource("here")?.setData({ type: "Feature", properties: {}, geometry: { type: "Point", coordinates: [lon, lat] } });
   }
 
-  function list(items, fmt) {
-    return items && items.length ? `<ul>${items.map(fmt).join("")}</ul>` : `<p class="muted">${t("none")}</p>`;
+  function layerTitle(id) {
+    const c = collections().find((x) => x.id === id);
+    return c ? (LANG === "zh" ? c.meta["rm:title_zh"] : c.meta["rm:title"]) : id;
+  }
+
+  function list(items, fmt, cls = "") {
+    return items && items.length ? `<ul class="${cls}">${items.map(fmt).join("")}</ul>` : `<p class="muted">${t("none")}</p>`;
   }
 
   async function whatIsHere(lon, lat, accuracy = null) {
@@ -180,10 +190,13 @@
     }
     const d = r.data;
     out.innerHTML = `<h2>${t("what_is_here")}</h2><p class="muted">${lon.toFixed(5)}, ${lat.toFixed(5)}</p>
-      <h3>${t("containing")}</h3>${list(d.containing, (c) => `<li>${esc(c.collection)}: ${esc(c.code)} ${esc(c.name)}</li>`)}
-      <h3>${t("nearby")}</h3>${list(d.nearby, (n) => `<li>${esc(n.collection)}: ${esc(n.code)} ${esc(n.name)} — ${Math.round(n.distance_m)} m</li>`)}
-      <h3>${t("violations")}</h3>${list(d.violations, (v) => `<li>${esc(v.rule_name)} (${esc(v.severity)}, ${esc(v.status)}) ${v.area_ha != null ? `${esc(v.area_ha)} ha` : ""}</li>`)}
-      <h3>${t("tasks")}</h3>${list(d.tasks, (x) => `<li>${esc(x.code)} ${esc(x.title)} — ${esc(x.status)}</li>`)}
+      ${d.region ? `<p>${esc(d.region.name)} ${esc(d.region.code)}</p>` : ""}
+      <h3>${t("containing")}</h3>${list(d.containing, (c) => `<li>${esc(layerTitle(c.collection))}: ${esc(c.code)} ${esc(c.name)}</li>`, "containing")}
+      <h3>${t("nearby")}</h3>${list(d.nearby, (n) => `<li>${esc(layerTitle(n.collection))}: ${esc(n.code)} ${esc(n.name)} — ${Math.round(n.distance_m)} m</li>`, "nearby")}
+      <h3>${t("violations")}</h3>${list(d.violations, (v) => `<li>V-${esc(v.id)} ${esc(v.rule_name)} (${esc(v.severity)}, ${esc(v.status)})
+        ${esc(v.subject_code)} → ${esc(v.protected_code)} ${v.area_ha != null ? `· ${esc(v.area_ha)} ha` : ""}</li>`, "violations")}
+      <h3>${t("tasks")}</h3>${list(d.tasks, (x) => `<li>${esc(x.code)} ${esc(x.title)} — ${t("deadline")}
+        ${esc(x.deadline || t(`deadline_${x.deadline_kind}`))}</li>`, "tasks")}
       <button type="button" class="btn" id="here-inspect">${t("inspect_here")}</button>`;
     $("here-inspect").addEventListener("click", () => show("panel-inspect"));
   }
@@ -199,7 +212,11 @@
     if (!navigator.geolocation) { status(t("geolocation_failed")); return; }
     navigator.geolocation.getCurrentPosition((pos) => {
       const { longitude, latitude, accuracy } = pos.coords;
-      map.flyTo({ center: [longitude, latitude], zoom: Math.max(map.getZoom(), 14) });
+      // On a phone the results open as a bottom sheet over ~60% of the screen: put the
+      // position in the middle of the part of the map that stays visible above it.
+      const sheet = window.matchMedia("(max-width: 640px)").matches;
+      map.flyTo({ center: [longitude, latitude], zoom: Math.max(map.getZoom(), 14),
+        offset: [0, sheet ? -0.3 * window.innerHeight : 0] });
       whatIsHere(longitude, latitude, accuracy);
     }, () => status(t("geolocation_failed")), { enableHighAccuracy: true, timeout: 20000 });
   });

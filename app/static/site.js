@@ -42,8 +42,13 @@ const RMSite = (() => {
     document.getElementById("site-finish").disabled = vertices.length < 3;
   }
 
-  function start() { drawing = true; vertices = []; redraw(); map.getCanvas().style.cursor = "crosshair"; }
-  function stop() { drawing = false; map.getCanvas().style.cursor = ""; }
+  // While drawing, a quick second tap adds a vertex instead of zooming in.
+  function start() {
+    drawing = true; vertices = []; redraw();
+    map.getCanvas().style.cursor = "crosshair";
+    map.doubleClickZoom.disable();
+  }
+  function stop() { drawing = false; map.getCanvas().style.cursor = ""; map.doubleClickZoom.enable(); }
   function isDrawing() { return drawing; }
   function addVertex(lngLat) { vertices.push([lngLat.lng, lngLat.lat]); redraw(); }
 

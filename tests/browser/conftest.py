@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -45,9 +46,10 @@ def context(browser: Browser):
     ctx.close()
 
 
-@pytest.fixture
-def page(context, request) -> Iterator[Page]:
-    pg = context.new_page()
+def _recording_page(ctx: BrowserContext, request) -> Iterator[Page]:
+    """A page whose console errors, page errors and HTTP errors are kept in
+    ``page.console_log``; a screenshot of its last state goes to tests/artifacts/."""
+    pg = ctx.new_page()
     log = ConsoleLog()
     pg.on("console", lambda m: log.append(f"{m.type}: {m.text}"))
     pg.on("pageerror", lambda e: log.append(f"pageerror: {e}"))
@@ -58,8 +60,58 @@ def page(context, request) -> Iterator[Page]:
     pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"))
 
 
+@pytest.fixture
+def page(context, request) -> Iterator[Page]:
+    yield from _recording_page(context, request)
+
+
+@pytest.fixture
+def phone_context(browser: Browser):
+    """A phone: 390×844 CSS px, touch, geolocation allowed (tests set the position)."""
+    ctx = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        permissions=["geolocation"],
+    )
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def phone_page(phone_context, request) -> Iterator[Page]:
+    yield from _recording_page(phone_context, request)
+
+
 def open_map(page: Page, base: str, path: str = "/map") -> None:
     page.goto(base + path)
     page.wait_for_function("window.rmReady === true")
     # Every source's visible tiles are in (no timing: wait for the map's own signal).
     page.wait_for_function("window.rmMap.areTilesLoaded() && window.rmMap.loaded()")
+
+
+def click_lonlat(
+    page: Page, lon: float, lat: float, zoom: float = 15, button: str = "left"
+) -> None:
+    """Centres the map on (lon, lat) at ``zoom``, waits for its tiles, then clicks there."""
+    page.evaluate(
+        "([lon, lat, z]) => window.rmMap.jumpTo({center: [lon, lat], zoom: z})", [lon, lat, zoom]
+    )
+    page.wait_for_function("window.rmMap.loaded() && window.rmMap.areTilesLoaded()")
+    click_map(page, lon, lat, button)
+
+
+def click_map(page: Page, lon: float, lat: float, button: str = "left") -> None:
+    """Clicks the map canvas where (lon, lat) is drawn now (no camera change)."""
+    box = page.locator("#map").bounding_box()
+    xy = page.evaluate("([lon, lat]) => window.rmMap.project([lon, lat])", [lon, lat])
+    page.mouse.click(box["x"] + xy["x"], box["y"] + xy["y"], button=button)
+
+
+def api(base: str, path: str, **params):
+    """GET a JSON document from the live server (what the page reads)."""
+    r = httpx.get(base + path, params=params, headers={"Accept": "application/json"}, timeout=30)
+    assert r.status_code == 200, (path, r.status_code, r.text[:300])
+    return r.json()

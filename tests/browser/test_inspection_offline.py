@@ -6,13 +6,15 @@ from __future__ import annotations
 import io
 import uuid
 
+import httpx
 import pytest
 from PIL import Image
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
+from shapely.geometry import shape
 from sqlalchemy import text
 
 from geo import auth
-from tests.browser.conftest import open_map
+from tests.browser.conftest import api, click_lonlat, open_map
 
 
 @pytest.fixture
@@ -94,3 +96,43 @@ def test_a_lost_response_is_retried_without_a_duplicate(
     )
     assert lost
     assert _counts(engine, note) == (1, 1)
+
+
+def test_inspection_of_a_violation_from_its_popup_is_stored_linked(
+    page: Page, live_server, inspector_key
+):
+    """Popup of a real violation → "record inspection" → the form carries the violation
+    (and its subject feature) → GET /inspections?violation_id= lists it."""
+    first = api(live_server, "/collections/violations/items", limit=1)["features"][0]
+    vid, props = first["id"], first["properties"]
+    core = shape(first["geometry"]).buffer(-0.0003)
+    pt = (core if not core.is_empty else shape(first["geometry"])).representative_point()
+    note = f"violation inspection {uuid.uuid4()}"
+    open_map(page, live_server)
+    click_lonlat(page, pt.x, pt.y)
+    popup = page.locator(f'.popup[data-collection="violations"][data-id="{vid}"]')
+    popup.locator(".inspect-btn").click()
+    expect(page.locator("#panel-inspect")).to_be_visible()
+    expect(page.locator("#insp-violation")).to_have_value(str(vid))
+    expect(page.locator("#insp-feature")).to_have_value(str(props["subject_id"]))
+    page.fill("#api-key", inspector_key)
+    page.click("#key-form button[type=submit]")
+    page.select_option("#insp-verdict", "confirmed")
+    page.fill("#insp-note", note)
+    with page.expect_response(lambda r: r.request.method == "PUT" and r.status == 201):
+        page.click("#inspect-form button[type=submit]")
+    expect(page.locator("#queue-count")).to_have_text("0")
+    r = httpx.get(
+        live_server + "/inspections",
+        params={"violation_id": vid},
+        headers={"Authorization": f"Bearer {inspector_key}"},
+    )
+    assert r.status_code == 200, r.text
+    mine = [i for i in r.json()["inspections"] if i["note"] == note]
+    assert len(mine) == 1
+    rec = mine[0]
+    assert rec["violation_id"] == vid and rec["feature_id"] == props["subject_id"]
+    assert rec["verdict"] == "confirmed"
+    pos = rec["position"]
+    assert abs(pos["lon"] - pt.x) < 1e-4 and abs(pos["lat"] - pt.y) < 1e-4  # where it was clicked
+    assert page.console_log.errors() == []
