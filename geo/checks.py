@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import text
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from geo import crs as crs_mod
 from geo.crs import CRS
 from geo.errors import InvalidInput, InvalidParameter
+from geo.tasks import TASK_STATE
 
 GCJ02 = "GCJ02"
 SITE_TYPES = ("Polygon", "MultiPolygon")
@@ -126,8 +128,8 @@ async def point_check(
     ids = [r["id"] for r in containing_rows + nearby_rows]
     violations = await conn.execute(
         text(
-            "SELECT t.id, t.rule_id, r.name, t.severity, t.status, t.subject_layer, t.subject_id,"
-            " t.protected_layer, t.protected_id,"
+            "SELECT t.id, t.rule_id, r.name, r.name_zh, t.severity, t.status,"
+            " t.subject_layer, t.subject_id, t.protected_layer, t.protected_id,"
             " round((t.area_m2 / 10000)::numeric, 4)::float8, t.subject_code, t.protected_code"
             " FROM violations t JOIN violation_rules r ON r.id = t.rule_id"
             " WHERE t.status = ANY(:open) AND t.resolved_at IS NULL"
@@ -142,6 +144,7 @@ async def point_check(
         "id",
         "rule_id",
         "rule_name",
+        "rule_name_zh",
         "severity",
         "status",
         "subject_collection",
@@ -154,17 +157,27 @@ async def point_check(
     ]
     violation_rows = [dict(zip(keys, r, strict=True)) for r in violations]
     # Rectification tasks (progress stream) that cover these features or violations.
+    # Their state today comes from the one definition of task state (geo.tasks.TASK_STATE).
     tasks = await conn.execute(
         text(
-            "SELECT t.id, t.code, t.title, t.round, t.deadline::text, t.deadline_kind,"
-            " t.lead_unit FROM rectification_tasks t WHERE EXISTS (SELECT 1 FROM task_features f"
-            " WHERE f.task_id = t.id AND f.feature_id = ANY(:ids)) OR EXISTS (SELECT 1"
-            " FROM task_violations v WHERE v.task_id = t.id AND v.violation_id = ANY(:vids))"
-            " ORDER BY t.code"
+            "SELECT x.id, x.code, x.title, x.round, x.deadline::text, x.deadline_kind,"
+            f" x.lead_unit, x.status, x.overdue FROM ({TASK_STATE}) x"
+            " WHERE x.feature_ids && CAST(:ids AS bigint[])"
+            " OR x.violation_ids && CAST(:vids AS bigint[]) ORDER BY x.code"
         ),
-        {"ids": ids, "vids": [v["id"] for v in violation_rows]},
+        {"ids": ids, "vids": [v["id"] for v in violation_rows], "as_of": date.today()},
     )
-    task_keys = ("id", "code", "title", "round", "deadline", "deadline_kind", "lead_unit")
+    task_keys = (
+        "id",
+        "code",
+        "title",
+        "round",
+        "deadline",
+        "deadline_kind",
+        "lead_unit",
+        "status",
+        "overdue",
+    )
     return {
         "region": None
         if region is None

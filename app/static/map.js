@@ -193,9 +193,9 @@
       ${d.region ? `<p>${esc(d.region.name)} ${esc(d.region.code)}</p>` : ""}
       <h3>${t("containing")}</h3>${list(d.containing, (c) => `<li>${esc(layerTitle(c.collection))}: ${esc(c.code)} ${esc(c.name)}</li>`, "containing")}
       <h3>${t("nearby")}</h3>${list(d.nearby, (n) => `<li>${esc(layerTitle(n.collection))}: ${esc(n.code)} ${esc(n.name)} — ${Math.round(n.distance_m)} m</li>`, "nearby")}
-      <h3>${t("violations")}</h3>${list(d.violations, (v) => `<li>V-${esc(v.id)} ${esc(v.rule_name)} (${esc(v.severity)}, ${esc(v.status)})
+      <h3>${t("violations")}</h3>${list(d.violations, (v) => `<li>V-${esc(v.id)} ${esc((LANG === "zh" && v.rule_name_zh) || v.rule_name)} (${esc(v.severity)}, ${esc(v.status)})
         ${esc(v.subject_code)} → ${esc(v.protected_code)} ${v.area_ha != null ? `· ${esc(v.area_ha)} ha` : ""}</li>`, "violations")}
-      <h3>${t("tasks")}</h3>${list(d.tasks, (x) => `<li>${esc(x.code)} ${esc(x.title)} — ${t("deadline")}
+      <h3>${t("tasks")}</h3>${list(d.tasks, (x) => `<li>${esc(x.code)} ${esc(x.title)} — ${esc(t(`st_${x.status}`))}${x.overdue ? " ⚠" : ""} · ${t("deadline")}
         ${esc(x.deadline || t(`deadline_${x.deadline_kind}`))}</li>`, "tasks")}
       <button type="button" class="btn" id="here-inspect">${t("inspect_here")}</button>`;
     $("here-inspect").addEventListener("click", () => show("panel-inspect"));
