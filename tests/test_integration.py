@@ -231,3 +231,7 @@ def test_point_check_lists_the_tasks_of_what_is_here(client, engine):
     body = client.get("/checks/point", params={"lon": lon, "lat": lat, "radius_m": 100}).json()
     assert fid in [z["id"] for z in body["containing"]]
     assert body["tasks"], "a zone linked to rectification tasks brings them along"
+    today = {t["code"]: t for t in client.get("/tasks", params={"feature_id": fid}).json()["tasks"]}
+    for task in body["tasks"]:
+        assert task["status"] == today[task["code"]]["status"]
+        assert task["overdue"] == today[task["code"]]["overdue"]
