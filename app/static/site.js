@@ -134,14 +134,15 @@ const RMSite = (() => {
     const rows = [];
     for (const layer of res.layers || []) {
       for (const c of layer.conflicts || []) {
-        rows.push(`<tr><td>${esc(layer.title || layer.collection)}</td><td>${esc(c.code)}</td><td>${esc(c.name)}</td>
+        rows.push(`<tr><td>${esc((LANG === "zh" && layer.title_zh) || layer.title || layer.collection)}</td><td>${esc(c.code)}</td><td>${esc(c.name)}</td>
           <td>${fmt(c.overlap_ha, 3)}</td><td>${fmt(c.overlap_mu, 1)}</td>
           <td>${fmt(100 * (c.share_of_site || 0), 1)} %</td><td>${fmt(100 * (c.share_of_zone || 0), 1)} %</td></tr>`);
       }
     }
-    const nearby = (res.layers || []).flatMap((l) => (l.nearby || []).map((n) => `<li>${esc(l.title || l.collection)}:
+    const nearby = (res.layers || []).flatMap((l) => (l.nearby || []).map((n) => `<li>${esc((LANG === "zh" && l.title_zh) || l.title || l.collection)}:
       ${esc(n.code)} ${esc(n.name)} — ${fmt(n.distance_m, 0)} m</li>`));
-    const rules = (res.rules || []).map((x) => `<li>${esc(x.name)} (${esc(x.severity)}) — ${esc(x.legal_basis)}</li>`);
+    const zh = LANG === "zh";
+    const rules = (res.rules || []).map((x) => `<li>${esc((zh && x.name_zh) || x.name)} (${esc(x.severity)}) — ${esc((zh && x.legal_basis_zh) || x.legal_basis)}</li>`);
     document.getElementById("site-result").innerHTML = `
       <p><span class="verdict ${esc(res.verdict)}" id="site-verdict">${esc(t(`verdict_${res.verdict}`))}</span>
       ${t("site_area")}: ${fmt(res.site_area_ha, 3)} ha</p>
