@@ -85,7 +85,8 @@ def _assert_result(page: Page, expected: dict, codes: list[str]) -> None:
         expect(cells.nth(4)).to_have_text(f"{c['overlap_mu']:.1f}")
         assert c["overlap_ha"] > 0
     for rule in expected["rules"]:
-        expect(page.locator("#site-result")).to_contain_text(rule["name"])
+        # The page is in Chinese by default: rule names appear in Chinese.
+        expect(page.locator("#site-result")).to_contain_text(rule["name_zh"] or rule["name"])
     page.wait_for_function(f"({OVERLAPS_RENDERED})() > 0")
     assert page.evaluate(OVERLAPS_RENDERED) > 0
 
