@@ -57,12 +57,14 @@ def feature_source(layer: str) -> Source:
 
 # The features of a layer as they were at :as_of, rebuilt from the audit log (migration
 # 0005_edits): the newest audit entry of each row at that instant, unless it is a DELETE.
+# Geometry is in after_geom since 0009; older entries carry it in the JSON.
 _AS_OF_SQL = """(SELECT (a.after->>'id')::bigint AS id, a.after->>'layer' AS layer,
     a.after->>'code' AS code, a.after->>'name' AS name, a.after->>'region_code' AS region_code,
-    a.after->'properties' AS properties, ST_SetSRID(ST_GeomFromGeoJSON(a.after->'geom'), 4326)
-    AS geom, (a.after->>'area_m2')::float8 AS area_m2, a.after->>'source' AS source,
+    a.after->'properties' AS properties,
+    coalesce(a.after_geom, ST_SetSRID(ST_GeomFromGeoJSON(a.after->'geom'), 4326)) AS geom,
+    (a.after->>'area_m2')::float8 AS area_m2, a.after->>'source' AS source,
     (a.after->>'updated_at')::timestamptz AS updated_at
-  FROM (SELECT DISTINCT ON (row_id) row_id, op, after FROM audit_log
+  FROM (SELECT DISTINCT ON (row_id) row_id, op, after, after_geom FROM audit_log
         WHERE table_name = 'features' AND at <= :as_of ORDER BY row_id, id DESC) a
   WHERE a.op <> 'DELETE') t"""
 

@@ -44,7 +44,12 @@ async def feature_history(conn: AsyncConnection, coll: Collection, fid: str) -> 
     rows = (
         await conn.execute(
             text(
-                "SELECT id, op, actor, user_id, at, before, after FROM audit_log "
+                # Geometry from its own columns (0009), or from the JSON of older entries.
+                "SELECT id, op, actor, user_id, at,"
+                " CASE WHEN before_geom IS NULL THEN before ELSE before || jsonb_build_object("
+                "  'geom', ST_AsGeoJSON(before_geom)::jsonb) END AS before,"
+                " CASE WHEN after_geom IS NULL THEN after ELSE after || jsonb_build_object("
+                "  'geom', ST_AsGeoJSON(after_geom)::jsonb) END AS after FROM audit_log "
                 "WHERE table_name = 'features' AND row_id = :rid "
                 "AND coalesce(after, before)->>'layer' = :layer ORDER BY id"
             ),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from geoalchemy2 import Geometry
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, Identity, Index, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -30,6 +31,13 @@ class AuditEntry(Base):
     )
     before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # The geometry of rows that have one, kept as geometry (exact, no GeoJSON round trip).
+    before_geom: Mapped[Any] = mapped_column(
+        Geometry("GEOMETRY", srid=4326, spatial_index=False), nullable=True
+    )
+    after_geom: Mapped[Any] = mapped_column(
+        Geometry("GEOMETRY", srid=4326, spatial_index=False), nullable=True
+    )
 
     __table_args__ = (
         CheckConstraint("op IN ('INSERT', 'UPDATE', 'DELETE', 'BASELINE')", name="op"),

@@ -96,6 +96,11 @@ def test_patch_with_etag_re_evaluates_violations_and_keeps_history(
     )
     updates = [h for h in entries if h["op"] == "UPDATE"]
     assert len(updates) >= 2 and all(h["actor"] == "manas-editor" for h in updates)
+    # The geometry is in the history, before and after, exactly as it was.
+    first = updates[0]
+    assert "geom" in first["changed"]
+    assert first["before"]["geom"]["type"] == first["after"]["geom"]["type"] == "MultiPolygon"
+    assert first["after"]["geom"] != first["before"]["geom"]
 
 
 def test_a_county_scoped_editor_cannot_write_outside_the_county(
