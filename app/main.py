@@ -27,6 +27,7 @@ from app.limits import BodyLimit
 from app.ogc import features, landing, tiles, transactions
 from geo.config import Settings
 from geo.db import async_engine, sync_engine
+from geo.tile_cache import TileCache
 
 STATIC = Path(__file__).parent / "static"
 
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.tile_cache = TileCache(settings.tile_cache_mb * 1024 * 1024)
     app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=5)
     app.add_middleware(
         CORSMiddleware,

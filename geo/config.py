@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     tiles_max_zoom: int = Field(
         16, ge=0, le=24, description="maxzoom announced in TileJSON (clients overzoom beyond)"
     )
+    tile_cache_mb: int = Field(
+        128, ge=0, description="Memory for built tiles (keyed by data version; 0 turns it off)"
+    )
     photo_dir: str = Field("./var/photos", description="Where inspection photos are stored")
     photo_max_bytes: int = Field(
         20 * 1024 * 1024, ge=1024, description="Largest accepted inspection photo, in bytes"

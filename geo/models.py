@@ -201,3 +201,14 @@ class RegionPart(Base):
     )
 
     __table_args__ = (Index("ix_region_parts_geom", "geom", postgresql_using="gist"),)
+
+
+class DataVersion(Base):
+    """A change counter per collection, bumped by triggers (migration 0010): what the tile
+    cache keys on, so it can never serve a tile older than its data."""
+
+    __tablename__ = "data_versions"
+
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    changed_at: Mapped[datetime] = _updated()

@@ -161,6 +161,41 @@ def test_etag_304_and_invalidation_after_an_edit(client, engine):
     assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
 
 
+def test_tiles_are_served_from_the_cache_until_their_data_changes(client, engine):
+    """A repeated tile comes from the cache; any write to the layer (here plain SQL) bumps
+    its data version, so the next request builds the tile anew."""
+    cache = client.app.state.tile_cache
+    fid, _, lon, lat = sample_point(engine, "mining_pits")
+    path = tile_url("mining_pits", *tile_of(lon, lat, 13))
+    first = client.get(path)
+    hits = cache.hits
+    assert client.get(path).content == first.content
+    assert cache.hits == hits + 1
+    with engine.begin() as conn:
+        old = conn.execute(text("SELECT name FROM features WHERE id = :id"), {"id": fid}).scalar()
+        conn.execute(text("UPDATE features SET name = 'cache test' WHERE id = :id"), {"id": fid})
+    try:
+        misses = cache.misses
+        changed = client.get(path)
+        assert cache.misses == misses + 1
+        feats = {f["id"]: f for f in decode(changed.content)["mining_pits"]["features"]}
+        assert feats[fid]["properties"]["name"] == "cache test"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(
+                text("UPDATE features SET name = :n WHERE id = :id"), {"n": old, "id": fid}
+            )
+    # Another layer's tiles were not invalidated by this layer's change.
+    zone = sample_point(engine, "water_source_zones")
+    zone_path = tile_url("water_source_zones", *tile_of(zone[2], zone[3], 13))
+    client.get(zone_path)
+    hits = cache.hits
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE features SET name = name WHERE id = :id"), {"id": fid})
+    client.get(zone_path)
+    assert cache.hits == hits + 1
+
+
 def test_tileset_documents(client):
     sets = client.get("/collections/mining_pits/tiles").json()
     ts = sets["tilesets"][0]

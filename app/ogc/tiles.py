@@ -19,6 +19,7 @@ from geo import items, tilematrixset, tiles
 from geo.catalog import Collection, list_collections
 from geo.errors import NotFound
 from geo.style import build_style
+from geo.tile_cache import TileCache, data_version
 
 MVT = "application/vnd.mapbox-vector-tile"
 TILE_CACHE = "public, no-cache"
@@ -208,7 +209,14 @@ async def tile(
 ):
     reject_unknown(request, set())
     _check_tms(tms)
-    t = await tiles.build_tile(conn, coll, z, row, col, settings.tiles_max_features)
+    cache: TileCache = request.app.state.tile_cache
+    tiles.validate_tile(z, row, col)
+    # The data version goes into the key: any change to the collection makes a new key.
+    key = (coll.id, await data_version(conn, coll.id), z, row, col, settings.tiles_max_features)
+    t = cache.get(key)
+    if t is None:
+        t = await tiles.build_tile(conn, coll, z, row, col, settings.tiles_max_features)
+        cache.put(key, t)
     headers = {"ETag": t.etag, "Cache-Control": TILE_CACHE, "Vary": "Authorization"}
     if t.truncated:
         headers["X-Tile-Truncated"] = f"capped at {settings.tiles_max_features} features"
