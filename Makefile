@@ -9,7 +9,7 @@ PORT ?= 8000
 DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/restoration_map
 export DATABASE_URL
 
-.PHONY: setup run test lint bench postgis migrate samples system-test-deps clean
+.PHONY: setup run test lint bench postgis migrate samples web system-test-deps clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { \
@@ -30,8 +30,11 @@ migrate: $(VENV)/.installed postgis
 samples: migrate
 	$(PY) -m app load-samples
 
-setup: $(VENV)/.installed postgis migrate samples
+# MapLibre GL JS for the web map (vendored from the npm registry; no CDN).
+web:
 	@bash scripts/vendor_web.sh
+
+setup: $(VENV)/.installed postgis migrate samples web
 
 run: setup
 	$(PY) -m app serve --host $(HOST) --port $(PORT)
@@ -40,7 +43,8 @@ run: setup
 system-test-deps:
 	@bash scripts/ensure_test_tools.sh
 
-test: setup system-test-deps
+# The tests make throwaway databases of their own: they need PostGIS, not the dev database.
+test: $(VENV)/.installed postgis web system-test-deps
 	$(PY) -m pytest -q
 
 lint: $(VENV)/.installed
