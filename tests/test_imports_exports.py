@@ -85,9 +85,9 @@ def test_cli_imports_100k_gpkg_with_progress_bar(tmp_path, write_settings, write
 
 
 def test_cli_one_bad_row_imports_nothing_and_names_it(tmp_path, write_settings, write_engine):
-    df = pits(20_000, "ONE")
-    x, y = df.geometry.iloc[12_344].exterior.coords[0]
-    df.loc[12_344, "geometry"] = shapely.Polygon(
+    df = pits(100_000, "ONE")  # the same size as the good import: one bad row among 100,000
+    x, y = df.geometry.iloc[54_320].exterior.coords[0]
+    df.loc[54_320, "geometry"] = shapely.Polygon(
         [(x, y), (x + 0.001, y + 0.001), (x + 0.001, y), (x, y + 0.001), (x, y)]
     )
     path = tmp_path / "one_bad.gpkg"
@@ -96,7 +96,7 @@ def test_cli_one_bad_row_imports_nothing_and_names_it(tmp_path, write_settings, 
     cmd = [sys.executable, "-m", "app", "import", "mining_pits", str(path)]
     r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 2
-    assert "row 12345: geometry: invalid: Self-intersection" in r.stderr
+    assert "row 54321: geometry: invalid: Self-intersection" in r.stderr
     assert count(write_engine, "ONE") == 0
 
 
