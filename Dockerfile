@@ -1,9 +1,11 @@
 # The service image. PostGIS runs in its own container (see docker-compose.yml).
+# Run from /srv so that app/ and geo/ (with their templates, static files and migrations)
+# are imported from the source tree.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 RUN apt-get update \
- && apt-get install -y --no-install-recommends postgresql-client nodejs npm \
+ && apt-get install -y --no-install-recommends postgresql-client \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /srv
@@ -15,7 +17,7 @@ COPY migrations ./migrations
 COPY alembic.ini ./
 COPY sample_layers ./sample_layers
 COPY scripts ./scripts
-RUN bash scripts/vendor_web.sh
+# The web map's JavaScript is vendored in app/static/vendor (committed): no npm, no CDN.
 
 RUN useradd --system --home /srv appuser && chown -R appuser /srv
 USER appuser
