@@ -7,10 +7,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from app import errors
+from app import errors, progress, restoration, tasks
 from app.ogc import features, landing
 from geo.config import Settings
 from geo.db import async_engine
@@ -43,9 +44,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=5)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials=False,
+        allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
+        expose_headers=["ETag", "Location", "Content-Crs"],
+    )
     errors.install(app)
     app.include_router(landing.router)
     app.include_router(features.build_router(settings))
+    app.include_router(progress.router)
+    app.include_router(restoration.router)
+    app.include_router(tasks.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 

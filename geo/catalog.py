@@ -30,6 +30,8 @@ class Source:
     params: dict[str, Any] = field(default_factory=dict)
     geom_sql: str = "t.geom"
     updated_sql: str | None = "t.updated_at"
+    # Derived values that can be filtered and sorted on: name -> (SQL, kind, title).
+    extra_queryables: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
 
 def feature_source(layer: str) -> Source:
@@ -46,6 +48,10 @@ def feature_source(layer: str) -> Source:
         columns={"code": "t.code", "name": "t.name", "region_code": "t.region_code"},
         json_column="t.properties",
         params={"layer": layer},
+        extra_queryables={
+            "area_ha": ("(t.area_m2 / 10000)", "number", "Area (ha), measured on the ellipsoid"),
+            "updated_at": ("t.updated_at", "datetime", "Last change"),
+        },
     )
 
 

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         None, description="Base URL when behind a proxy; links are derived from requests otherwise"
     )
+    # Web maps on other origins read the API; keys travel in a header, never in cookies,
+    # so no credentialed CORS is needed.
+    cors_origins: list[str] = Field(default_factory=lambda: ["*"])
     basemap_url: str | None = Field(
         None, description="XYZ raster tile URL template for the web map; none gives a clean map"
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -15,9 +14,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from geo import crs as crs_mod
+from geo import filters
 from geo.catalog import Collection, Source
 from geo.crs import CRS
 from geo.errors import InvalidParameter, NotFound
+from geo.queryables import Queryable, json_type, queryables
 
 
 @dataclass
@@ -49,6 +50,12 @@ class ItemsQuery:
     datetime: tuple[date | None, date | None] | None = None
     attributes: dict[str, str] = field(default_factory=dict)
     cursor: str | None = None
+    # A parsed CQL2 tree (geo.filters.parse) and the CRS of its geometry literals.
+    filter: dict[str, Any] | bool | None = None
+    filter_crs: CRS = crs_mod.DEFAULT
+    # (queryable name, descending?) pairs; the primary key is always the last key.
+    sortby: list[tuple[str, bool]] = field(default_factory=list)
+    properties: list[str] | None = None
 
 
 # --- parameter parsing ------------------------------------------------------------------
@@ -102,29 +109,63 @@ def parse_datetime(value: str | None) -> tuple[date | None, date | None] | None:
     return d, d
 
 
-def encode_cursor(last_id: Any) -> str:
-    return base64.urlsafe_b64encode(json.dumps([last_id]).encode()).decode().rstrip("=")
+def encode_cursor(values: list[Any]) -> str:
+    """The sort-key values of the last row of a page, as an opaque token."""
+    raw = json.dumps(values, default=lambda v: v.isoformat(), ensure_ascii=False)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(token: str, source: Source) -> Any:
+def decode_cursor(token: str, n_keys: int, source: Source) -> list[Any]:
     try:
         padded = token + "=" * (-len(token) % 4)
-        (value,) = json.loads(base64.urlsafe_b64decode(padded))
-        if source.id_is_int and not isinstance(value, int):
+        values = json.loads(base64.urlsafe_b64decode(padded))
+        if not isinstance(values, list) or len(values) != n_keys:
             raise ValueError
-        if not source.id_is_int and not isinstance(value, str):
+        last_id = values[-1]
+        if source.id_is_int != isinstance(last_id, int) or isinstance(last_id, bool):
             raise ValueError
-        return value
-    except (ValueError, TypeError, json.JSONDecodeError):
-        msg = "cursor: not a token this service issued"
+        if not source.id_is_int and not isinstance(last_id, str):
+            raise ValueError
+        return values
+    except (ValueError, TypeError, UnicodeDecodeError, json.JSONDecodeError):
+        msg = "cursor: not a token this service issued (or from a different sortby)"
         raise InvalidParameter(msg, parameter="cursor") from None
 
 
+def parse_sortby(value: str | None, qs: dict[str, Queryable]) -> list[tuple[str, bool]]:
+    """``sortby=name,-area_ha`` (``+`` optional) as (name, descending) pairs."""
+    if not value:
+        return []
+    out = []
+    for part in value.split(","):
+        part = part.strip()
+        desc = part.startswith("-")
+        name = part.lstrip("+-").strip()
+        q = qs.get(name)
+        if q is None or q.kind == "geometry":
+            sortable = ", ".join(sorted(k for k, v in qs.items() if v.kind != "geometry"))
+            raise InvalidParameter(
+                f"sortby: {name!r} is not a sortable property; use one of {sortable}",
+                parameter="sortby",
+            )
+        out.append((name, desc))
+    return out
+
+
+def parse_properties(value: str | None, qs: dict[str, Queryable]) -> list[str] | None:
+    if value is None:
+        return None
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    unknown = [n for n in names if n not in qs or n == "geometry"]
+    if unknown:
+        raise InvalidParameter(
+            f"properties: unknown property {', '.join(unknown)}", parameter="properties"
+        )
+    return names
+
+
 def _typed(value: str, schema: dict[str, Any], name: str) -> Any:
-    types = schema.get("type", "string")
-    kind = next(
-        (t for t in ([types] if isinstance(types, str) else types) if t != "null"), "string"
-    )
+    kind = json_type(schema)
     try:
         if kind == "integer":
             return int(value)
@@ -165,14 +206,14 @@ def geometry_json_sql(source: Source, out: CRS) -> str:
     return f"ST_AsGeoJSON({g}, {out.decimals}, 0)"
 
 
-def feature_json_sql(source: Source, out: CRS) -> str:
+def feature_json_sql(source: Source, out: CRS, properties_sql: str | None = None) -> str:
     """One Feature as JSON text, concatenated in SQL so Python never re-parses it."""
     return (
         '\'{"type":"Feature","id":\' || to_json(' + source.id_sql + ")::text"
         " || ',\"geometry\":' || "
         + geometry_json_sql(source, out)
         + " || ',\"properties\":' || ("
-        + source.properties_sql
+        + (properties_sql or source.properties_sql)
         + ")::text || '}'"
     )
 
@@ -222,6 +263,8 @@ def filter_where(coll: Collection, q: ItemsQuery) -> Where:
     if contained:
         # Containment on JSONB: one predicate for every attribute filter, typed by the schema.
         where.add(f"{src.json_column} @> CAST({where.bind(json.dumps(contained))} AS jsonb)")
+    if q.filter is not None:
+        where.add(filters.to_sql(q.filter, queryables(coll), where.bind, q.filter_crs))
     return where
 
 
@@ -231,15 +274,53 @@ def _attribute_text_sql(src: Source, name: str) -> str:
     return f"{src.json_column} ->> '{name.replace(chr(39), '')}'"
 
 
+def _sort_keys(coll: Collection, q: ItemsQuery) -> list[tuple[str, bool, str]]:
+    """(SQL, descending, SQL type) of every sort key; NULLs sort last, the id breaks ties."""
+    qs = queryables(coll)
+    keys = []
+    for name, desc in q.sortby:
+        qy = qs[name]
+        keys += [(f"({qy.sql} IS NULL)", False, "boolean"), (qy.sql, desc, qy.sql_type)]
+    src = coll.source
+    keys.append((src.id_sql, False, "bigint" if src.id_is_int else "text"))
+    return keys
+
+
+def _after_cursor(where: Where, keys: list[tuple[str, bool, str]], values: list[Any]) -> str:
+    """Rows after the cursor in the sort order (keyset paging), NULL-safe:
+    k1 > v1 OR (k1 = v1 AND k2 > v2) OR …"""
+    bound = [f"CAST({where.bind(v)} AS {t})" for v, (_, _, t) in zip(values, keys, strict=True)]
+    ors = []
+    for i, (sql, desc, _) in enumerate(keys):
+        equal = [f"{keys[j][0]} IS NOT DISTINCT FROM {bound[j]}" for j in range(i)]
+        ors.append(" AND ".join([*equal, f"{sql} {'<' if desc else '>'} {bound[i]}"]))
+    return " OR ".join(f"({c})" for c in ors)
+
+
 def page_sql(coll: Collection, q: ItemsQuery) -> tuple[str, dict[str, Any]]:
+    """The page query. Its rows are (feature JSON, sort-key values…); the values of the
+    last row returned make the next cursor (see :func:`encode_cursor`)."""
     src = coll.source
     where = filter_where(coll, q)
+    keys = _sort_keys(coll, q)
     if q.cursor is not None:
-        where.add(f"{src.id_sql} > {where.bind(decode_cursor(q.cursor, src))}")
+        values = decode_cursor(q.cursor, len(keys), src)
+        where.add(_after_cursor(where, keys, values))
+    props_sql = None
+    if q.properties is not None:
+        # Only the requested members, taken from the full properties so names and values
+        # are exactly what the unfiltered response would show.
+        keep = where.bind(q.properties)
+        props_sql = (
+            f"(SELECT coalesce(jsonb_object_agg(e.key, e.value), '{{}}'::jsonb) "
+            f"FROM jsonb_each({src.properties_sql}) AS e WHERE e.key = ANY(CAST({keep} AS text[])))"
+        )
     where.params["_limit"] = q.limit + 1  # one more row tells whether a next page exists
+    order = ", ".join(f"{sql} {'DESC' if desc else 'ASC'}" for sql, desc, _ in keys)
+    key_columns = ", ".join(f"{sql} AS k{i}" for i, (sql, _, _) in enumerate(keys))
     sql = (
-        f"SELECT {src.id_sql} AS id, {feature_json_sql(src, q.crs)} AS feature "
-        f"FROM {src.from_sql} WHERE {where.sql} ORDER BY {src.id_sql} LIMIT :_limit"
+        f"SELECT {feature_json_sql(src, q.crs, props_sql)} AS feature, {key_columns} "
+        f"FROM {src.from_sql} WHERE {where.sql} ORDER BY {order} LIMIT :_limit"
     )
     return sql, where.params
 
@@ -264,17 +345,6 @@ async def count_matched(
         if "statement timeout" in str(exc.orig):
             return None
         raise
-
-
-async def stream_page(
-    conn: AsyncConnection, coll: Collection, q: ItemsQuery
-) -> AsyncIterator[tuple[Any, str]]:
-    """Yields (id, feature JSON) for up to limit+1 rows, straight from a server-side cursor."""
-    sql, params = page_sql(coll, q)
-    result = await conn.stream(text(sql), params)
-    async for partition in result.partitions(500):
-        for row in partition:
-            yield row[0], row[1]
 
 
 async def get_item(conn: AsyncConnection, coll: Collection, fid: str, out: CRS) -> str:

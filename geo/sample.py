@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, text
 
+from geo import progress_samples
 from geo.validation import validate_attributes
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_layers"
@@ -77,4 +78,8 @@ def load_samples(conn: Connection) -> dict[str, int]:
 
     counts = dict(conn.execute(text("SELECT layer, count(*) FROM features GROUP BY layer")).all())
     counts["regions"] = conn.execute(text("SELECT count(*) FROM regions")).scalar_one()
+
+    progress_samples.load_restoration(conn)
+    progress_samples.load_tasks(conn)
+    counts.update(progress_samples.counts(conn))
     return counts

@@ -8,8 +8,8 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
-from geo.config import Settings
 import geo.all_models  # noqa: F401  (registers every table)
+from geo.config import Settings
 from geo.models import Base
 
 config = context.config

@@ -4,6 +4,7 @@
 # FastAPI must see when it reads the signatures.
 
 import json
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -17,12 +18,25 @@ from app.deps import CollectionDep, ConnDep, reject_unknown, wants_html
 from app.html import render
 from app.links import GEOJSON, HTML, JSON, link, url
 from geo import crs as crs_mod
-from geo import items
+from geo import filters, items
 from geo.catalog import Collection, list_collections
 from geo.config import Settings
 from geo.items import ItemsQuery
+from geo.queryables import queryables, queryables_document
 
-ITEM_PARAMS = {"limit", "bbox", "bbox-crs", "crs", "datetime", "cursor"}
+ITEM_PARAMS = {
+    "limit",
+    "bbox",
+    "bbox-crs",
+    "crs",
+    "datetime",
+    "cursor",
+    "filter",
+    "filter-lang",
+    "filter-crs",
+    "sortby",
+    "properties",
+}
 
 
 def collection_doc(request: Request, coll: Collection, bbox: list[float] | None) -> dict[str, Any]:
@@ -39,6 +53,12 @@ def collection_doc(request: Request, coll: Collection, bbox: list[float] | None)
             link(url(request, base, f="html"), "alternate", HTML, "This collection as HTML"),
             link(url(request, base + "/items"), "items", GEOJSON, "Items as GeoJSON"),
             link(url(request, base + "/items", f="html"), "items", HTML, "Items as HTML"),
+            link(
+                url(request, base + "/queryables"),
+                "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                "application/schema+json",
+                "Queryable properties",
+            ),
         ],
         "x-title-zh": coll.title_zh,
         "x-geometry-type": coll.geometry_type,
@@ -49,6 +69,22 @@ def collection_doc(request: Request, coll: Collection, bbox: list[float] | None)
     return doc
 
 
+EXTENT_TTL_S = 30.0
+
+
+async def cached_extent(request: Request, conn, coll: Collection) -> list[float] | None:
+    """A layer's extent, recomputed at most every 30 s: ST_Extent reads every row, and
+    clients ask for /collections often; a bbox a few seconds old only widens a zoom."""
+    cache: dict = request.app.state.__dict__.setdefault("extent_cache", {})
+    now = time.monotonic()
+    hit = cache.get(coll.id)
+    if hit and hit[0] > now:
+        return hit[1]
+    bbox = await items.extent(conn, coll)
+    cache[coll.id] = (now + EXTENT_TTL_S, bbox)
+    return bbox
+
+
 def build_router(settings: Settings) -> APIRouter:
     router = APIRouter(tags=["Features"])
     max_limit, default_limit = settings.items_max_limit, settings.items_default_limit
@@ -57,7 +93,7 @@ def build_router(settings: Settings) -> APIRouter:
     async def collections(request: Request, conn: ConnDep, f: str | None = Query(None)):
         reject_unknown(request, set())
         colls = await list_collections(conn)
-        docs = [collection_doc(request, c, await items.extent(conn, c)) for c in colls]
+        docs = [collection_doc(request, c, await cached_extent(request, conn, c)) for c in colls]
         body = {
             "links": [
                 link(url(request, "/collections"), "self", JSON, "The collections"),
@@ -75,7 +111,7 @@ def build_router(settings: Settings) -> APIRouter:
         request: Request, conn: ConnDep, coll: CollectionDep, f: str | None = Query(None)
     ):
         reject_unknown(request, set())
-        doc = collection_doc(request, coll, await items.extent(conn, coll))
+        doc = collection_doc(request, coll, await cached_extent(request, conn, coll))
         if wants_html(request, f):
             return render(request, "collection.html", doc=doc, coll=coll)
         return JSONResponse(doc)
@@ -102,10 +138,24 @@ def build_router(settings: Settings) -> APIRouter:
         crs: Annotated[str | None, Query(description="Output CRS URI")] = None,
         datetime_: Annotated[str | None, Query(alias="datetime")] = None,
         cursor: Annotated[str | None, Query(description="Opaque token of a next link")] = None,
+        filter_: Annotated[
+            str | None, Query(alias="filter", description="CQL2 filter (see /queryables)")
+        ] = None,
+        filter_lang: Annotated[
+            str, Query(alias="filter-lang", description="cql2-text or cql2-json")
+        ] = "cql2-text",
+        filter_crs: Annotated[str | None, Query(alias="filter-crs")] = None,
+        sortby: Annotated[
+            str | None, Query(description="Comma-separated properties; '-' sorts descending")
+        ] = None,
+        properties: Annotated[
+            str | None, Query(description="Comma-separated properties to include")
+        ] = None,
         f: Annotated[str | None, Query(description="json or html")] = None,
     ):
         reject_unknown(request, ITEM_PARAMS | set(coll.attributes))
         html = wants_html(request, f)
+        qs = queryables(coll)
         q = ItemsQuery(
             limit=limit,
             bbox=items.parse_bbox(bbox),
@@ -114,6 +164,10 @@ def build_router(settings: Settings) -> APIRouter:
             datetime=items.parse_datetime(datetime_),
             attributes={k: v for k, v in request.query_params.items() if k in coll.attributes},
             cursor=cursor,
+            filter=filters.parse(filter_, filter_lang) if filter_ is not None else None,
+            filter_crs=crs_mod.parse_crs(filter_crs, "filter-crs"),
+            sortby=items.parse_sortby(sortby, qs),
+            properties=items.parse_properties(properties, qs),
         )
         sql, params = items.page_sql(coll, q)  # raises 400s before the first byte is sent
         engine: AsyncEngine = request.app.state.engine
@@ -124,6 +178,19 @@ def build_router(settings: Settings) -> APIRouter:
             media_type=GEOJSON,
             headers={"Content-Crs": crs_mod.content_crs_header(q.crs)},
         )
+
+    @router.get(
+        "/collections/{collectionId}/queryables",
+        summary="Properties that can be used in filters, sortby and properties",
+        response_class=JSONResponse,
+        responses={200: {"content": {"application/schema+json": {}}}},
+    )
+    async def get_queryables(request: Request, coll: CollectionDep, f: str | None = Query(None)):
+        reject_unknown(request, set())
+        doc = queryables_document(coll, url(request, f"/collections/{coll.id}/queryables"))
+        if wants_html(request, f):
+            return render(request, "queryables.html", doc=doc, coll=coll)
+        return JSONResponse(doc, media_type="application/schema+json")
 
     @router.get(
         "/collections/{collectionId}/items/{featureId}",
@@ -191,16 +258,16 @@ async def _feature_collection(
         if q.cursor is None:  # first page only: later pages never pay for a count
             matched = await items.count_matched(conn, coll, q, count_timeout_ms)
         yield b'{"type":"FeatureCollection","features":['
-        n, last_id, more = 0, None, False
+        n, last_keys, more = 0, None, False
         buf: list[str] = []
         result = await conn.stream(text(sql), params)
         async for partition in result.partitions(500):
-            for row_id, feature in partition:
+            for row in partition:
                 if n == q.limit:
                     more = True
                     break
-                buf.append(feature)
-                n, last_id = n + 1, row_id
+                buf.append(row[0])
+                n, last_keys = n + 1, list(row[1:])
             if buf:
                 yield ((b"," if n > len(buf) else b"") + ",".join(buf).encode())
                 buf = []
@@ -210,7 +277,7 @@ async def _feature_collection(
     tail: dict[str, Any] = {
         "numberReturned": n,
         "timeStamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "links": _page_links(request, coll, items.encode_cursor(last_id) if more else None),
+        "links": _page_links(request, coll, items.encode_cursor(last_keys) if more else None),
     }
     if matched is not None:
         tail["numberMatched"] = matched
@@ -222,8 +289,8 @@ async def _items_html(request, engine, coll, q, sql, params):
         rows = (await conn.execute(text(sql), params)).all()
     more = len(rows) > q.limit
     rows = rows[: q.limit]
-    features = [json.loads(r[1]) for r in rows]
-    next_cursor = items.encode_cursor(rows[-1][0]) if more else None
+    features = [json.loads(r[0]) for r in rows]
+    next_cursor = items.encode_cursor(list(rows[-1][1:])) if more else None
     columns = list(coll.attributes)
     return render(
         request,

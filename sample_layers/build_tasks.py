@@ -1,0 +1,446 @@
+"""Extract the rectification tasks (整改任务) of the two official reports into tasks.json.
+
+    python sample_layers/build_tasks.py [SEEDS_DIR]      # default /work/shared/seeds
+
+The annexes of both reports are regular: a problem statement, then ``整改时限：…`` and
+``整改进展情况：…``, then the progress text. This script cuts them at those markers, so every
+title, deadline, status and quote in tasks.json is the report's own text; nothing is typed by
+hand except the links to sample features and the units a problem statement names (both listed
+below, with the reason). Deterministic: two runs give byte-identical output.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import re
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+REPORT_A = {
+    "key": "A",
+    "file_prefix": "000_",
+    "title": "昌吉回族自治州第一轮自治区生态环境保护督察整改落实情况报告",
+    "date": "2023-12-25",
+    "annex": "附件：昌吉回族自治州贯彻落实第一轮自治区生态环境保护督察报告具体问题整改落实情况",
+    # “截至2023年11月底，45项整改任务全部完成整改”
+    "as_of": "2023-11-30",
+    "feedback": "2022-01-14",  # “2022年1月14日，督察组正式反馈了督察报告”
+}
+REPORT_B = {
+    "key": "B",
+    "file_prefix": "001_",
+    "title": "新疆维吾尔自治区和新疆生产建设兵团第二轮中央生态环境保护督察整改落实情况报告",
+    "date": "2023-10-10",
+    # “截至2023年6月底，自治区已完成14项整改任务，兵团已完成19项整改任务”
+    "as_of": "2023-06-30",
+    "feedback": "2022-06-01",  # “并于6月1日反馈督察报告”
+}
+
+CN_NUM = "一二三四五六七八九十"
+SECTION_RE = re.compile(r"^([一二三四五六七八九十]+)、(.*)$")
+SUB_RE = re.compile(r"^（([一二三四五六七八九十]+)）(.*)$")
+ITEM_RE = re.compile(r"^(\d+)[.．](.*)$")
+
+STATUS = {
+    "已完成": "completed",
+    "已完成，长期坚持": "completed",
+    "完成整改": "completed",
+    "正在持续推进": "in_progress",
+    "达到序时进度，持续推进": "in_progress",
+    # The Corps counts these apart from its 19 completed tasks: kept up, never closed.
+    "已按要求整改，长期坚持": "ongoing",
+}
+
+COUNTIES = {
+    "昌吉市": "652301",
+    "阜康": "652302",
+    "呼图壁": "652323",
+    "玛纳斯县": "652324",
+    "玛纳斯石灰窑": "652324",
+    "奇台": "652325",
+    "吉木萨尔": "652327",
+    "木垒": "652328",
+}
+
+CATEGORY_A = {  # Report A's six sections
+    "一": "governance",
+    "二": "industry_energy",
+    "三": "air",
+    "四": "water",
+    "五": "soil_waste",
+    "六": "other",
+}
+# Report B has no sections: a keyword rule, first match wins (documented as derived).
+CATEGORY_RULES = [
+    ("ecology", ("草原", "湿地", "生态流量", "生态水", "尾闾湖", "艾比湖", "博斯腾湖", "塔里木河")),
+    ("soil_waste", ("油泥", "固废", "危险废物")),
+    ("water", ("污水", "废水", "中水", "排污口", "黑沟河", "用水", "节水", "水资源", "水价")),
+    ("air", ("大气", "废气", "重污染", "炉窑", "焦化", "焦炉", "烟气", "超标排放", "排污", "兰炭")),
+    ("industry_energy", ("高耗能", "产能", "钢铁", "项目", "常减压", "挖矿")),
+    ("governance", ("思想", "整改", "投诉", "土政策", "干部")),
+]
+
+
+def cn_to_int(s: str) -> int:
+    """'十六' → 16, '三十一' → 31, '四十五' → 45."""
+    if s == "十":
+        return 10
+    if "十" in s:
+        tens, _, ones = s.partition("十")
+        return (CN_NUM.index(tens) + 1 if tens else 1) * 10 + (
+            CN_NUM.index(ones) + 1 if ones else 0
+        )
+    return CN_NUM.index(s) + 1
+
+
+def parse_deadline(text: str) -> tuple[str | None, str]:
+    """(ISO date or None, deadline_kind) from the report's words."""
+    t = text.strip().rstrip("。")
+    if re.fullmatch(r"立行立改[，、,]\s*长期坚持", t):
+        return None, "immediate_ongoing"
+    ongoing = "长期坚持" in t
+    if m := re.search(r"(\d{4})\s*年\s*(\d{1,2})月(\d{1,2})日", t):
+        y, mo, d = map(int, m.groups())
+    elif m := re.search(r"(\d{4})\s*年\s*(\d{1,2})月底", t):
+        y, mo = map(int, m.groups())
+        d = calendar.monthrange(y, mo)[1]
+    elif m := re.search(r"(\d{4})\s*年底", t):
+        y, mo, d = int(m.group(1)), 12, 31
+    else:
+        raise ValueError(f"deadline not understood: {text!r}")
+    return f"{y:04d}-{mo:02d}-{d:02d}", ("date_then_ongoing" if ongoing else "date")
+
+
+def title_of(statement: str) -> str:
+    """The first sentence of the problem statement (at most 80 characters)."""
+    first = re.split(r"(?<=[。；])", statement, maxsplit=1)[0].rstrip("。；")
+    return first if len(first) <= 80 else first[:79] + "…"
+
+
+def region_of(statement: str, default: str) -> str:
+    found = {code for name, code in COUNTIES.items() if name in statement}
+    if len(found) == 1:
+        return found.pop()
+    if found or "昌吉" in statement:
+        return "652300"
+    return default
+
+
+def category_of(statement: str) -> str:
+    for cat, words in CATEGORY_RULES:
+        if any(w in statement for w in words):
+            return cat
+    return "other"
+
+
+def _blocks(lines: list[str], headings) -> list[dict]:
+    """Cut an annex into tasks: a task is the newest heading before a 整改时限 line."""
+    tasks, heading, current = [], {}, None
+    body_open = False
+    for raw in lines:
+        line = raw.strip()
+        if not line:
+            continue
+        kind = headings(line, body_open)
+        if kind is not None:
+            level, label, text = kind
+            heading = {**{k: v for k, v in heading.items() if k < level}, level: (label, text)}
+            current, body_open = None, False
+            continue
+        if line.startswith("整改时限"):
+            label_path = [heading[k] for k in sorted(heading)]
+            current = {
+                "path": label_path,
+                "deadline_text": line.split("：", 1)[1].strip(),
+                "status_text": None,
+                "progress": [],
+            }
+            tasks.append(current)
+            continue
+        if line.startswith("整改进展情况") and current is not None:
+            current["status_text"] = line.split("：", 1)[1].strip().rstrip("。")
+            body_open = True
+            continue
+        if current is not None and body_open:
+            current["progress"].append(line)
+        elif heading:
+            level = max(heading)
+            label, text = heading[level]
+            heading[level] = (label, text + line)
+    return tasks
+
+
+def _headings_a(line: str, body_open: bool):
+    if m := SECTION_RE.match(line):
+        return 0, m.group(1), m.group(2)
+    if m := SUB_RE.match(line):
+        return 1, m.group(1), m.group(2)
+    if m := ITEM_RE.match(line):  # report A's progress texts never start with "1."
+        return 2, m.group(1), m.group(2)
+    return None
+
+
+def _headings_b(line: str, body_open: bool):
+    if m := SECTION_RE.match(line):
+        return 0, m.group(1), m.group(2)
+    if m := SUB_RE.match(line):
+        return 1, m.group(1), m.group(2)
+    return None
+
+
+def _slice(text: str, start: str, end: str | None) -> list[str]:
+    lines = text.splitlines()
+    i = next(n for n, ln in enumerate(lines) if ln.strip() == start) + 1
+    j = (
+        len(lines)
+        if end is None
+        else next(n for n, ln in enumerate(lines) if n > i and ln.strip().startswith(end))
+    )
+    return lines[i:j]
+
+
+def _task(
+    report: dict,
+    party: str,
+    round_: str,
+    raw: dict,
+    code: str,
+    section: str,
+    label: str,
+    statement: str,
+    category: str,
+    default_region: str,
+) -> dict:
+    deadline, kind = parse_deadline(raw["deadline_text"])
+    status = STATUS[raw["status_text"]]
+    progress = "\n".join(raw["progress"]).strip()
+    quote = statement if len(statement) <= 120 else statement[:119] + "…"
+    notes = [
+        {
+            "date": report["feedback"],
+            "status": "in_progress",
+            "text": "督察反馈，任务建立 (feedback received; task opened on the feedback date)",
+        },
+        {
+            "date": report["as_of"],
+            "status": status,
+            "text": f"整改进展情况：{raw['status_text']}" + (f"\n{progress}" if progress else ""),
+            "note": f"status as the report states it at its cut-off date {report['as_of']}; "
+            "the report does not date each completion",
+        },
+    ]
+    return {
+        "code": code,
+        "title": title_of(statement),
+        "problem": statement,
+        "round": round_,
+        "party": party,
+        "category": category,
+        "section": section,
+        "deadline": deadline,
+        "deadline_kind": kind,
+        "deadline_text": raw["deadline_text"],
+        "status": status,
+        "status_text": raw["status_text"],
+        "lead_unit": None,
+        "responsible_units": [],
+        "units_note": "报告附件未列明牵头单位和责任单位 (the annex does not name lead or responsible units)",
+        "region_code": region_of(statement, default_region),
+        "feature_codes": [],
+        "violation_ids": [],
+        "notes": notes,
+        "source": {
+            "report": report["key"],
+            "document": report["title"],
+            "report_date": report["date"],
+            "item": label,
+            "quote": quote,
+            "deadline_quote": f"整改时限：{raw['deadline_text']}",
+            "status_quote": f"整改进展情况：{raw['status_text']}",
+        },
+    }
+
+
+def extract_a(text: str) -> list[dict]:
+    lines = _slice(text, "昌吉回族自治州贯彻落实第一轮自治区生态", "中共昌吉回族自治州委员会")
+    lines = lines[lines.index(next(ln for ln in lines if ln.startswith("一、"))) :]
+    out = []
+    for raw in _blocks(lines, _headings_a):
+        (sec_no, sec_text), (sub_no, sub_text), *rest = raw["path"]
+        n_sub = cn_to_int(sub_no)
+        if rest:
+            item_no, statement = rest[0]
+            code = f"CJ-R1-{n_sub:02d}-{int(item_no)}"
+            label = f"（{sub_no}）{item_no}"
+        else:
+            code, statement, label = f"CJ-R1-{n_sub:02d}", sub_text, f"（{sub_no}）"
+        section = f"{sec_no}、{sec_text.split('。')[0]} / （{sub_no}）{sub_text.split('。')[0]}"
+        out.append(
+            _task(
+                REPORT_A,
+                "changji",
+                "xj_regional_1",
+                raw,
+                code,
+                section,
+                label,
+                statement.strip(),
+                CATEGORY_A[sec_no],
+                "652300",
+            )
+        )
+    return out
+
+
+def extract_b(text: str) -> tuple[list[dict], list[dict]]:
+    region, corps = [], []
+    for start, end, party, prefix, out in (
+        ("附件①", "附件②", "xinjiang", "XJ-C2", region),
+        ("附件②", "中共新疆维吾尔自治区委员会", "bingtuan", "BT-C2", corps),
+    ):
+        lines = _slice(text, start, end)
+        lines = lines[lines.index(next(ln for ln in lines if ln.startswith("一、"))) :]
+        for raw in _blocks(lines, _headings_b):
+            (no, statement), *rest = raw["path"]
+            n = cn_to_int(no)
+            if rest:  # a problem with sub-problems, each with its own deadline (region 16)
+                sub_no, sub_text = rest[0]
+                code, label = f"{prefix}-{n:02d}-{cn_to_int(sub_no)}", f"{no}（{sub_no}）"
+                lead = statement.split("。")[0]
+                statement = sub_text.strip()
+                section = f"{no}、{lead}"
+            else:
+                code, label, section = f"{prefix}-{n:02d}", f"{no}、", f"{no}、"
+            which = "附件①（自治区）" if party == "xinjiang" else "附件②（兵团）"
+            t = _task(
+                REPORT_B,
+                party,
+                "central_2",
+                raw,
+                code,
+                f"{which} {section}".strip(),
+                label,
+                statement.strip(),
+                category_of(statement),
+                "650000",
+            )
+            if party == "bingtuan":
+                t["region_code"] = "650000"
+            out.append(t)
+    return region, corps
+
+
+# --- hand-made links: sample features a task concerns (codes from sample_layers/*.geojson) ---
+def _codes(layer: str, pred=lambda p: True) -> list[str]:
+    fc = json.loads((HERE / f"{layer}.geojson").read_text(encoding="utf-8"))
+    return sorted(f["properties"]["code"] for f in fc["features"] if pred(f["properties"]))
+
+
+def links() -> dict[str, tuple[list[str], str]]:
+    wetland_manas = _codes("wetland_parks", lambda p: p["code"].startswith("WLP-652324-01"))
+    return {
+        # “应在2020年完成城市周边50%矿业权灭失矿山的治理恢复工作，目前仅完成了43处，尚有242处未完成治理”
+        "CJ-R1-03-6": (_codes("mining_pits"), "every legacy pit of the sample ledger"),
+        "CJ-R1-11-1": (
+            ["WSZ-652301-001-1", "WSZ-652301-002-1", "WSZ-652301-003-1"],
+            "大西渠镇、二六工镇、榆树沟镇水源地一级保护区",
+        ),
+        "CJ-R1-11-2": (
+            ["WSZ-652302-001-1", "WSZ-652302-002-2"],
+            "水磨河水源地一级保护区; 城郊地下水水源地二级保护区",
+        ),
+        "CJ-R1-11-3": (["WSZ-652324-001-1"], "玛纳斯石灰窑水源地一级保护区"),
+        "CJ-R1-17": (
+            [*wetland_manas, "GOC-652324-001"],
+            "玛纳斯河国家湿地公园 and the cropland not withdrawn (退耕还湿未做到应退尽退)",
+        ),
+        "XJ-C2-03": (
+            _codes(
+                "grassland_occupations",
+                lambda p: p["purpose"] == "farming" and p["grassland_type"] == "natural_pasture",
+            ),
+            "开垦天然牧草地: the sample's farming occupations of natural pasture",
+        ),
+        "XJ-C2-31": (
+            _codes(
+                "grassland_occupations",
+                lambda p: (
+                    p["code"].startswith("GOC-652327-00")
+                    and p["occupant"] == "新疆宝明矿业有限公司"
+                    or p.get("town") == "三工镇"
+                ),
+            ),
+            "宝明矿业石长沟矿区; 三工镇头屯河左岸13家采砂场",
+        ),
+        "XJ-C2-32": (
+            _codes("grassland_occupations"),
+            "“昌吉州向自治区林业和草原局报告全州违法占用草原面积1.1万亩，与实际情况差距很大”",
+        ),
+        "XJ-C2-34": (wetland_manas, "玛纳斯河 ecological flow; 玛纳斯国家湿地公园生态功能退化区域"),
+        "BT-C2-30": (
+            ["WLP-652324-01-R"],
+            "the dried-up restoration zone of the Manas wetland park",
+        ),
+    }
+
+
+# Units a problem statement itself names as the one at fault; not the formal lead unit.
+NAMED_UNITS = {
+    "CJ-R1-02-2": ["昌吉州林业和草原局"],
+    "CJ-R1-02-3": ["昌吉州水利局"],
+    "CJ-R1-03-6": ["昌吉州自然资源局"],
+    "CJ-R1-10-1": ["昌吉州住房和城乡建设局"],
+    "CJ-R1-10-2": ["昌吉州工业和信息化局"],
+    "CJ-R1-10-3": ["昌吉州交通运输局", "昌吉州生态环境局"],
+    "CJ-R1-10-5": ["昌吉州公安局"],
+    "CJ-R1-10-6": ["吉木萨尔县住房和城乡建设局", "吉木萨尔县商信部门"],
+    "CJ-R1-17": ["玛纳斯河国家湿地公园管理局"],
+    "XJ-C2-32": ["自治区林业和草原局"],
+    "XJ-C2-34": ["玛纳斯河流域管理局"],
+    "XJ-C2-35": ["塔里木河流域管理局"],
+    "BT-C2-30": ["石河子市水利工程管理服务中心"],
+}
+
+
+def build(seeds: Path) -> list[dict]:
+    def read(prefix: str) -> str:
+        (path,) = sorted(seeds.glob(f"{prefix}*.txt"))
+        return path.read_text(encoding="utf-8")
+
+    a = extract_a(read(REPORT_A["file_prefix"]))
+    b_region, b_corps = extract_b(read(REPORT_B["file_prefix"]))
+    # The reports' own totals: 45 tasks (A); 45 problems of the region, one of them (16) in
+    # three sub-problems with their own deadlines; 30 of the Corps; 14 and 19 completed.
+    assert len(a) == 45, len(a)
+    assert len({t["code"].split("-")[2] for t in b_region}) == 45 and len(b_region) == 47
+    assert len(b_corps) == 30, len(b_corps)
+    assert sum(t["status"] == "completed" for t in a) == 45
+    assert sum(t["status"] == "completed" for t in b_region) == 14
+    assert sum(t["status"] == "completed" for t in b_corps) == 19
+    tasks = a + b_region + b_corps
+    by_code = {t["code"]: t for t in tasks}
+    assert len(by_code) == len(tasks)
+    for code, (codes, why) in links().items():
+        by_code[code]["feature_codes"] = codes
+        by_code[code]["feature_note"] = f"illustrative sample features: {why}"
+    for code, units in NAMED_UNITS.items():
+        by_code[code]["responsible_units"] = units
+        by_code[code]["units_note"] = (
+            "报告附件未列明牵头单位; responsible_units = the unit(s) the problem statement names"
+        )
+    return tasks
+
+
+def main() -> None:
+    seeds = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("/work/shared/seeds")
+    tasks = build(seeds)
+    out = HERE / "tasks.json"
+    out.write_text(json.dumps(tasks, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"{out}: {len(tasks)} tasks")
+
+
+if __name__ == "__main__":
+    main()
