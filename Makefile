@@ -52,7 +52,8 @@ lint: $(VENV)/.installed
 # benchmark side by side and print the table of ratios. BENCH_SCALE=0.02 is the quick mode.
 BENCH_SCALE ?= 1.0
 BENCH_SEED ?= 7
-BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/rm_bench
+# One database per scale, so a quick run does not replace the large data set.
+BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/rm_bench_$(subst .,_,$(BENCH_SCALE))
 BENCH_REPEATS ?= 7
 BENCH_FULL_REPEATS ?= 3
 BENCH_ONLY ?= items,memory,tiles,overlaps,import,explain
