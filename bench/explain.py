@@ -10,9 +10,9 @@ import time
 
 import httpx
 import psycopg
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
-from bench.overlaps import CASES, REFERENCE_SQL
+from bench.overlaps import CASES, REFERENCE_SQL, service_sql
 from bench.tiles import tile_list
 from geo import items
 from geo.catalog import get_collection
@@ -46,7 +46,7 @@ async def _service_plans(database_url: str, layer: str, count: int) -> dict[str,
             ).scalar_one()
             for name, q in (
                 ("items_first_page", ItemsQuery(limit=1000, crs=DEFAULT)),
-                ("items_deep_page", ItemsQuery(limit=1000, cursor=items.encode_cursor(mid))),
+                ("items_deep_page", ItemsQuery(limit=1000, cursor=items.encode_cursor([mid]))),
             ):
                 sql, params = items.page_sql(coll, q)
                 out[name] = await _explain(conn, sql, params)
@@ -114,8 +114,9 @@ def run(database_url: str, client: httpx.Client, tipg: str, counts: dict, hotspo
             conn, TILE_SQL.format(layer="grassland_occupations"), {"z": z, "x": x, "y": y}
         )
         case = CASES["pits_x_grade1_zones"]
-        plans["overlap_pits_x_grade1 (reference SQL)"] = _psql_explain(
-            conn,
+        service = service_sql(database_url, case)
+        label = "service's geo.overlaps.overlap_sql" if service else "reference SQL"
+        sql, params = service or (
             REFERENCE_SQL,
             {
                 "subject": case["subject"],
@@ -123,5 +124,10 @@ def run(database_url: str, client: httpx.Client, tipg: str, counts: dict, hotspo
                 "filter": json.dumps(case["protected_filter"]),
             },
         )
+        engine = create_engine(Settings(database_url=database_url).sqlalchemy_url)
+        with engine.connect() as sconn:
+            rows = sconn.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql), params)
+            plans[f"overlap_pits_x_grade1 ({label})"] = "\n".join(r[0] for r in rows)
+        engine.dispose()
         index_check = tipg_uses_gist(conn, client, tipg, "grassland_occupations", hotspots)
     return {"plans": plans, "tipg_gist_check": index_check}

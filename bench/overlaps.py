@@ -3,20 +3,24 @@ the service's ``/overlaps`` endpoint, the same SQL run bare (psycopg, fetching e
 the floor) and geopandas ``overlay`` on the GeoPackages (what a planner would otherwise do:
 read both files, overlay, measure the pieces in an equal-area projection).
 
-Until the violations stream's ``/overlaps`` is merged, the SQL below is this module's own
-reference query (GiST join, geodesic overlap area), not the service's.
+The bare SQL is the service's own (``geo.overlaps.overlap_sql``, the statement the endpoint
+streams) when the violations stream's module is present; until it is merged, this module's
+reference query (GiST join, geodesic overlap area) stands in, and the report says which.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
 from pathlib import Path
 
 import geopandas as gpd
 import httpx
-import psycopg
+from sqlalchemy import create_engine, text
 
 from bench.timing import alternate, ratio
+from geo.config import Settings
 
 # Equal-area projection for China (Albers, standard parallels 25°N and 47°N).
 ALBERS_CHINA = "+proj=aea +lat_1=25 +lat_2=47 +lat_0=0 +lon_0=105 +datum=WGS84 +units=m"
@@ -27,13 +31,17 @@ CASES = {
         "protected": "water_source_zones",
         "protected_filter": {"grade": "1"},
         # Query of the service's endpoint (adjust to the violations stream's parameters).
-        "endpoint": {"a": "mining_pits", "b": "water_source_zones", "b_filter": "grade='1'"},
+        "endpoint": {
+            "subject": "mining_pits",
+            "protected": "water_source_zones",
+            "protected.grade": "1",
+        },
     },
     "grassland_x_wetlands": {
         "subject": "grassland_occupations",
         "protected": "wetland_parks",
         "protected_filter": {},
-        "endpoint": {"a": "grassland_occupations", "b": "wetland_parks"},
+        "endpoint": {"subject": "grassland_occupations", "protected": "wetland_parks"},
     },
 }
 
@@ -42,24 +50,51 @@ SELECT a.id AS subject_id, b.id AS protected_id,
        ST_Area(ST_Intersection(a.geom, b.geom)::geography) AS overlap_m2
 FROM features a
 JOIN features b
-  ON b.layer = %(protected)s AND b.properties @> %(filter)s::jsonb
+  ON b.layer = :protected AND b.properties @> CAST(:filter AS jsonb)
  AND ST_Intersects(a.geom, b.geom)
-WHERE a.layer = %(subject)s
+WHERE a.layer = :subject
 """
 
 
-def bare_sql(conn: psycopg.Connection, case: dict) -> tuple[float, int]:
-    import json
+def service_sql(database_url: str, case: dict) -> tuple[str, dict] | None:
+    """The endpoint's statement and parameters, built by the service's module (if merged)."""
+    try:
+        from geo import overlaps as ov
+    except ImportError:
+        return None
+    from geo.catalog import get_collection
+    from geo.config import Settings
+    from geo.db import async_engine
 
-    params = {
-        "subject": case["subject"],
-        "protected": case["protected"],
-        "filter": json.dumps(case["protected_filter"]),
-    }
+    async def build():
+        engine = async_engine(Settings(database_url=database_url))
+        try:
+            async with engine.connect() as conn:
+                s = await get_collection(conn, case["subject"])
+                p = await get_collection(conn, case["protected"])
+        finally:
+            await engine.dispose()
+        q = ov.OverlapQuery(subject=s, protected=p, protected_attributes=case["protected_filter"])
+        return ov.overlap_sql(q, "json")
+
+    return asyncio.run(build())
+
+
+def bare_sql(conn, case: dict, service: tuple[str, dict] | None) -> tuple[float, int]:
+    """The statement run bare, every row fetched: the floor the endpoint is measured against."""
     t0 = time.perf_counter()
-    rows = conn.execute(REFERENCE_SQL, params).fetchall()
-    dt = time.perf_counter() - t0
-    return dt, sum(1 for r in rows if r[2] > 0)
+    if service is not None:
+        sql, params = service
+        n = len(conn.execute(text(sql), params).fetchall())
+    else:
+        params = {
+            "subject": case["subject"],
+            "protected": case["protected"],
+            "filter": json.dumps(case["protected_filter"]),
+        }
+        rows = conn.execute(text(REFERENCE_SQL), params).fetchall()
+        n = sum(1 for r in rows if r[2] > 0)
+    return time.perf_counter() - t0, n
 
 
 def geopandas_overlay(data_dir: Path, case: dict) -> tuple[float, dict]:
@@ -100,9 +135,12 @@ def run(
         "endpoint_probe_status": probe.status_code,
         "sql": "reference (bench/overlaps.py)",
     }
-    with psycopg.connect(database_url) as conn:
+    engine = create_engine(Settings(database_url=database_url).sqlalchemy_url)
+    with engine.connect() as conn:
         for name, case in CASES.items():
-            contenders = {"bare_sql": lambda c=case: bare_sql(conn, c)}
+            service = service_sql(database_url, case)
+            out["sql"] = "service (geo.overlaps.overlap_sql)" if service else out["sql"]
+            contenders = {"bare_sql": lambda c=case, s=service: bare_sql(conn, c, s)}
             if has_endpoint:
                 contenders["endpoint"] = lambda c=case: endpoint(client, ours, c)
             res = alternate(contenders, repeats)
@@ -125,6 +163,7 @@ def run(
                 row["endpoint_over_sql"] = ratio(e, res["bare_sql"]["median_s"])
                 row["geopandas_over_endpoint"] = ratio(gp["geopandas"]["median_s"], e)
             out[name] = row
+    engine.dispose()
     return out
 
 
