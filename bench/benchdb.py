@@ -84,14 +84,28 @@ def import_with_service(url: str, layer: str, path: Path) -> None:
     )
 
 
-# The stand-in: what a COPY-based import does, in two steps.
+# The stand-in: what a COPY-based import does, in two steps. The attributes are the
+# staging table's other columns ({attrs}); the geometry never passes through to_jsonb.
 _INSERT_FROM_STAGE = """
 INSERT INTO features (layer, code, name, properties, geom, source)
 SELECT %(layer)s, s.code, s.name,
-       jsonb_strip_nulls(to_jsonb(s) - 'code' - 'name' - 'geom' - 'ogc_fid'),
+       jsonb_strip_nulls(to_jsonb((SELECT a FROM (SELECT {attrs}) a))),
        ST_Multi(s.geom), %(source)s
 FROM bench_stage.{layer} s
 """
+
+
+def insert_from_stage_sql(conn: psycopg.Connection, layer: str) -> str:
+    cols = [
+        r[0]
+        for r in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+            "'bench_stage' AND table_name = %s ORDER BY ordinal_position",
+            (layer,),
+        )
+        if r[0] not in ("ogc_fid", "code", "name", "geom")
+    ]
+    return _INSERT_FROM_STAGE.format(layer=layer, attrs=", ".join(f"s.{c}" for c in cols))
 
 
 def import_with_stand_in(url: str, layer: str, path: Path) -> None:
@@ -100,7 +114,7 @@ def import_with_stand_in(url: str, layer: str, path: Path) -> None:
     ogr2ogr(url, path, f"bench_stage.{layer}", layer)
     with psycopg.connect(url) as conn:
         conn.execute(
-            _INSERT_FROM_STAGE.format(layer=layer),
+            insert_from_stage_sql(conn, layer),
             {"layer": layer, "source": f"synthetic (bench/generate.py): {path.parent.name}"},
         )
         conn.execute(f"DROP TABLE bench_stage.{layer}")

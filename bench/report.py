@@ -154,6 +154,17 @@ def rows(r: dict) -> list[tuple[str, str, str, str, str, str]]:
                     NOT_MEASURED,
                 )
             )
+        if "stand_in" in im:
+            out.append(
+                (
+                    f"stand-in load {im['features']:,} (ogr2ogr + INSERT into features)",
+                    _ms(im["stand_in"]["median_s"]),
+                    f"ogr2ogr {_ms(o2)}",
+                    f"{im['stand_in_over_ogr2ogr']}× ogr2ogr's time",
+                    "(floor)",
+                    "",
+                )
+            )
     for name, e in err.items():
         if name != "items":
             out.append((name, "error", "", "", "", e[:100]))
@@ -209,6 +220,15 @@ def markdown(r: dict) -> str:
         ]
         for name, plan in ex["plans"].items():
             parts += [f"### {name}", "```", plan, "```", ""]
+    im = r["results"].get("import")
+    if im and "insert_plan" in im:
+        parts += [
+            "### INSERT … SELECT into features (import file, rolled back)",
+            "```",
+            im["insert_plan"],
+            "```",
+            "",
+        ]
     if r["errors"]:
         parts += ["## Errors", _kv(r["errors"])]
     return "\n".join(parts) + "\n"
