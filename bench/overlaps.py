@@ -80,8 +80,16 @@ def service_sql(database_url: str, case: dict) -> tuple[str, dict] | None:
     return asyncio.run(build())
 
 
-def bare_sql(conn, case: dict, service: tuple[str, dict] | None) -> tuple[float, int]:
-    """The statement run bare, every row fetched: the floor the endpoint is measured against."""
+def bare_sql(
+    conn, case: dict, service: tuple[str, dict] | None, jit: bool = True
+) -> tuple[float, int]:
+    """The statement run bare, every row fetched: the floor the endpoint is measured against.
+    ``jit=False`` runs it with PostgreSQL's JIT compilation off (see BENCHMARKS.md: PostGIS
+    function costs push these plans over jit_above_cost, and compiling costs more than it
+    saves)."""
+    conn.rollback()
+    if not jit:
+        conn.execute(text("SET LOCAL jit = off"))
     t0 = time.perf_counter()
     if service is not None:
         sql, params = service
@@ -94,7 +102,9 @@ def bare_sql(conn, case: dict, service: tuple[str, dict] | None) -> tuple[float,
         }
         rows = conn.execute(text(REFERENCE_SQL), params).fetchall()
         n = sum(1 for r in rows if r[2] > 0)
-    return time.perf_counter() - t0, n
+    dt = time.perf_counter() - t0
+    conn.rollback()
+    return dt, n
 
 
 def geopandas_overlay(data_dir: Path, case: dict) -> tuple[float, dict]:
@@ -140,7 +150,10 @@ def run(
         for name, case in CASES.items():
             service = service_sql(database_url, case)
             out["sql"] = "service (geo.overlaps.overlap_sql)" if service else out["sql"]
-            contenders = {"bare_sql": lambda c=case, s=service: bare_sql(conn, c, s)}
+            contenders = {
+                "bare_sql": lambda c=case, s=service: bare_sql(conn, c, s),
+                "bare_sql_jit_off": lambda c=case, s=service: bare_sql(conn, c, s, jit=False),
+            }
             if has_endpoint:
                 contenders["endpoint"] = lambda c=case: endpoint(client, ours, c)
             res = alternate(contenders, repeats)
@@ -155,6 +168,10 @@ def run(
                 "geopandas_read_s": gp["geopandas"]["result"]["read_s"],
                 "geopandas_over_sql": ratio(
                     gp["geopandas"]["median_s"], res["bare_sql"]["median_s"]
+                ),
+                "bare_sql_jit_off": _strip(res["bare_sql_jit_off"]),
+                "geopandas_over_sql_jit_off": ratio(
+                    gp["geopandas"]["median_s"], res["bare_sql_jit_off"]["median_s"]
                 ),
             }
             if has_endpoint:

@@ -129,6 +129,17 @@ def rows(r: dict) -> list[tuple[str, str, str, str, str, str]]:
                         f"pairs {c['pairs_sql']} / {c['pairs_geopandas']}",
                     )
                 )
+            if "bare_sql_jit_off" in c:
+                out.append(
+                    (
+                        f"overlap SQL floor, jit off, vs geopandas ({case})",
+                        _ms(c["bare_sql_jit_off"]["median_s"]),
+                        f"geopandas {_ms(gp)}",
+                        f"{c['geopandas_over_sql_jit_off']}× faster",
+                        "(reference)",
+                        "",
+                    )
+                )
     im = res.get("import")
     if im:
         o2 = im["ogr2ogr"]["median_s"]
