@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from geo.errors import ServiceError
+from geo.errors import ServiceError, from_database
 
 log = logging.getLogger("restoration_map")
 
@@ -37,6 +37,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError):
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        details = getattr(exc, "details", None)  # e.g. the report of a rejected import
+        if details:
+            body = {"code": exc.code, "description": exc.description, **details}
+            return JSONResponse(body, status_code=exc.status, headers=headers)
         return error_response(exc.status, exc.code, exc.description, headers)
 
     @app.exception_handler(RequestValidationError)
@@ -59,6 +63,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _db_error(request: Request, exc: DBAPIError):
+        known = from_database(exc)  # region-scope trigger → 403, unique violation → 409
+        if known is not None:
+            return error_response(known.status, known.code, known.description)
         log.exception("database error on %s %s", request.method, request.url.path)
         return error_response(500, "ServerError", "internal error; it has been logged")
 

@@ -11,10 +11,22 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from app import errors, progress, restoration, tasks
-from app.ogc import features, landing
+from app import (
+    checks,
+    errors,
+    imports,
+    inspections,
+    overlaps,
+    pages,
+    progress,
+    restoration,
+    tasks,
+    violations,
+)
+from app.limits import BodyLimit
+from app.ogc import features, landing, tiles, transactions
 from geo.config import Settings
-from geo.db import async_engine
+from geo.db import async_engine, sync_engine
 
 STATIC = Path(__file__).parent / "static"
 
@@ -25,10 +37,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.engine = async_engine(settings)
+        # Blocking work (imports through COPY, file exports) runs in threads on this one.
+        app.state.sync_engine = sync_engine(settings)
         try:
             yield
         finally:
             await app.state.engine.dispose()
+            app.state.sync_engine.dispose()
 
     app = FastAPI(
         title=settings.title,
@@ -52,12 +67,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
         expose_headers=["ETag", "Location", "Content-Crs"],
     )
+    app.add_middleware(BodyLimit, settings=settings)
     errors.install(app)
     app.include_router(landing.router)
     app.include_router(features.build_router(settings))
+    app.include_router(transactions.build_router(settings))
+    app.include_router(imports.build_router(settings))
     app.include_router(progress.router)
     app.include_router(restoration.router)
     app.include_router(tasks.router)
+    app.include_router(violations.router)
+    app.include_router(overlaps.router)
+    app.include_router(checks.router)
+    app.include_router(tiles.router)
+    app.include_router(inspections.router)
+    app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 

@@ -3,5 +3,8 @@ and for the test that compares models with migrations. Add a line per new models
 
 from geo import (
     models,  # noqa: F401
+    models_edits,  # noqa: F401
+    models_inspections,  # noqa: F401
     models_progress,  # noqa: F401
+    models_violations,  # noqa: F401
 )

@@ -55,6 +55,34 @@ def feature_source(layer: str) -> Source:
     )
 
 
+# The features of a layer as they were at :as_of, rebuilt from the audit log (migration
+# 0005_edits): the newest audit entry of each row at that instant, unless it is a DELETE.
+_AS_OF_SQL = """(SELECT (a.after->>'id')::bigint AS id, a.after->>'layer' AS layer,
+    a.after->>'code' AS code, a.after->>'name' AS name, a.after->>'region_code' AS region_code,
+    a.after->'properties' AS properties, ST_SetSRID(ST_GeomFromGeoJSON(a.after->'geom'), 4326)
+    AS geom, (a.after->>'area_m2')::float8 AS area_m2, a.after->>'source' AS source,
+    (a.after->>'updated_at')::timestamptz AS updated_at
+  FROM (SELECT DISTINCT ON (row_id) row_id, op, after FROM audit_log
+        WHERE table_name = 'features' AND at <= :as_of ORDER BY row_id, id DESC) a
+  WHERE a.op <> 'DELETE') t"""
+
+
+def feature_source_as_of(layer: str, as_of: Any) -> Source:
+    """Like :func:`feature_source`, over the layer's state at ``as_of``."""
+    live = feature_source(layer)
+    return Source(
+        from_sql=_AS_OF_SQL,
+        where=live.where,
+        id_sql=live.id_sql,
+        id_is_int=True,
+        properties_sql=live.properties_sql,
+        columns=live.columns,
+        json_column=live.json_column,
+        params={"layer": layer, "as_of": as_of},
+        extra_queryables=live.extra_queryables,
+    )
+
+
 REGIONS_SOURCE = Source(
     from_sql="regions t",
     where="TRUE",
@@ -76,8 +104,57 @@ REGIONS_SOURCE = Source(
     },
 )
 
-# Collections backed by their own tables (added by later modules, e.g. violations).
-SPECIAL_SOURCES: dict[str, Source] = {"regions": REGIONS_SOURCE}
+# Violations (migration 0003): the derived collection of rule breaches, with their rule.
+VIOLATIONS_SOURCE = Source(
+    from_sql="violations t JOIN violation_rules r ON r.id = t.rule_id",
+    where="TRUE",
+    id_sql="t.id",
+    id_is_int=True,
+    properties_sql=(
+        "jsonb_build_object('code', 'V-' || t.id, 'name', r.name, 'name_zh', r.name_zh,"
+        " 'status', t.status, 'severity', t.severity, 'rule_id', t.rule_id,"
+        " 'rule_code', r.code, 'rule_name', r.name, 'region_code', t.region_code,"
+        " 'area_m2', round(t.area_m2::numeric, 1),"
+        " 'area_ha', round((t.area_m2 / 10000)::numeric, 4),"
+        " 'area_mu', round((t.area_m2 * 15 / 10000)::numeric, 2),"
+        " 'share_of_subject', round(t.share_of_subject::numeric, 4),"
+        " 'share_of_protected', round(t.share_of_protected::numeric, 4),"
+        " 'subject_collection', t.subject_layer, 'subject_id', t.subject_id,"
+        " 'subject_code', t.subject_code, 'protected_collection', t.protected_layer,"
+        " 'protected_id', t.protected_id, 'protected_code', t.protected_code,"
+        " 'resolved', t.resolved_at IS NOT NULL, 'resolved_at', t.resolved_at,"
+        " 'detected_at', t.detected_at, 'status_changed_at', t.status_changed_at,"
+        " 'updated_at', t.updated_at)"
+    ),
+    # Every attribute of the collection's schema is a real, typed column (queryables, CQL2).
+    columns={
+        "code": "('V-' || t.id)",
+        "name": "r.name",
+        "region_code": "t.region_code",
+        "status": "t.status",
+        "severity": "t.severity",
+        "rule_id": "t.rule_id",
+        "rule_code": "r.code",
+        "subject_collection": "t.subject_layer",
+        "subject_id": "t.subject_id",
+        "subject_code": "t.subject_code",
+        "protected_collection": "t.protected_layer",
+        "protected_id": "t.protected_id",
+        "protected_code": "t.protected_code",
+        "resolved": "(t.resolved_at IS NOT NULL)",
+        "detected_at": "(t.detected_at AT TIME ZONE 'Asia/Shanghai')::date",
+    },
+    extra_queryables={
+        "area_ha": ("(t.area_m2 / 10000)", "number", "Area (ha), measured on the ellipsoid"),
+        "updated_at": ("t.updated_at", "datetime", "Last change"),
+    },
+)
+
+# Collections backed by their own tables.
+SPECIAL_SOURCES: dict[str, Source] = {
+    "regions": REGIONS_SOURCE,
+    "violations": VIOLATIONS_SOURCE,
+}
 
 
 @dataclass(frozen=True)
@@ -93,9 +170,13 @@ class Collection:
     temporal_property: str | None
     public: bool
     restorable: bool
+    # Set (with dataclasses.replace) to read the layer as it was at that instant.
+    as_of: Any = None
 
     @property
     def source(self) -> Source:
+        if self.as_of is not None and self.kind == "feature" and self.id not in SPECIAL_SOURCES:
+            return feature_source_as_of(self.id, self.as_of)
         return SPECIAL_SOURCES.get(self.id) or feature_source(self.id)
 
     @property

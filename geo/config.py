@@ -23,6 +23,22 @@ class Settings(BaseSettings):
     items_max_limit: int = Field(10_000, ge=1, le=100_000)
     # numberMatched is only reported when counting finishes within this budget.
     count_timeout_ms: int = Field(300, ge=0)
+    # Editing and imports (OGC API Features Part 4, /import).
+    max_body_bytes: int = Field(
+        10_000_000, ge=1024, description="Largest JSON body of a write (413 beyond)"
+    )
+    max_upload_bytes: int = Field(
+        500_000_000, ge=1024, description="Largest file accepted by /collections/{id}/import"
+    )
+    max_vertices: int = Field(100_000, ge=4, description="Most vertices in one geometry")
+    extent_buffer_deg: float = Field(
+        0.05,
+        ge=0,
+        description="Tolerance around the Xinjiang outline (region 650000) for new geometry",
+    )
+    # Site check (POST /checks/site): the largest site, and the largest request body.
+    site_max_area_km2: float = Field(100.0, gt=0)
+    site_max_body_bytes: int = Field(2_000_000, ge=1000)
     title: str = "Ecological restoration ledger — Changji, Xinjiang"
     public_url: str | None = Field(
         None, description="Base URL when behind a proxy; links are derived from requests otherwise"
@@ -32,6 +48,17 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
     basemap_url: str | None = Field(
         None, description="XYZ raster tile URL template for the web map; none gives a clean map"
+    )
+    tiles_max_features: int = Field(
+        20_000, ge=1, description="Feature cap per vector tile (the lowest ids are kept)"
+    )
+    tiles_min_zoom: int = Field(0, ge=0, le=24, description="minzoom announced in TileJSON")
+    tiles_max_zoom: int = Field(
+        16, ge=0, le=24, description="maxzoom announced in TileJSON (clients overzoom beyond)"
+    )
+    photo_dir: str = Field("./var/photos", description="Where inspection photos are stored")
+    photo_max_bytes: int = Field(
+        20 * 1024 * 1024, ge=1024, description="Largest accepted inspection photo, in bytes"
     )
 
     @property

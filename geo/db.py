@@ -9,7 +9,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from geo.auth import Principal
@@ -49,6 +49,31 @@ def downgrade(settings: Settings, revision: str = "base") -> None:
     command.downgrade(alembic_config(settings), revision)
 
 
+_WRITE_CONTEXT_SQL = text(
+    "SELECT set_config('rm.actor', :actor, true), set_config('rm.user_id', :uid, true),"
+    " set_config('rm.regions', :regions, true)"
+)
+
+
+def write_context(
+    actor: str, user_id: int | None = None, regions: frozenset[str] | None = None
+) -> dict[str, str]:
+    """The transaction-local settings every audited/scoped write sets ('*' = everywhere)."""
+    return {
+        "actor": actor,
+        "uid": "" if user_id is None else str(user_id),
+        "regions": "*" if regions is None else ",".join(sorted(regions)),
+    }
+
+
+def set_write_context(
+    conn: Connection, actor: str, user_id: int | None = None, regions=None
+) -> None:
+    """Sync twin of :func:`write_transaction` for commands (loader, CLI import): call it at
+    the start of the caller's transaction."""
+    conn.execute(_WRITE_CONTEXT_SQL, write_context(actor, user_id, regions))
+
+
 @asynccontextmanager
 async def write_transaction(
     engine: AsyncEngine, principal: Principal
@@ -58,16 +83,7 @@ async def write_transaction(
     settings), so triggers can audit and enforce region scopes whatever the write path."""
     async with engine.begin() as conn:
         await conn.execute(
-            text(
-                "SELECT set_config('rm.actor', :actor, true), set_config('rm.user_id', :uid, true),"
-                " set_config('rm.regions', :regions, true)"
-            ),
-            {
-                "actor": principal.name,
-                "uid": str(principal.user_id),
-                "regions": "*"
-                if principal.regions is None
-                else ",".join(sorted(principal.regions)),
-            },
+            _WRITE_CONTEXT_SQL,
+            write_context(principal.name, principal.user_id, principal.regions),
         )
         yield conn

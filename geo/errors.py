@@ -42,3 +42,49 @@ class Conflict(ServiceError):
 class DatabaseUnavailable(ServiceError):
     status = 503
     code = "DatabaseUnavailable"
+
+
+class PermissionDenied(ServiceError):
+    """The caller's role or county scope does not allow this (e.g. a lifecycle step)."""
+
+    status = 403
+    code = "Forbidden"
+
+
+class PayloadTooLarge(ServiceError):
+    status = 413
+    code = "PayloadTooLarge"
+
+
+class UnsupportedMediaType(ServiceError):
+    status = 415
+    code = "UnsupportedMediaType"
+
+
+class PreconditionFailed(ServiceError):
+    """If-Match names a version that is no longer current (someone else wrote first)."""
+
+    status = 412
+    code = "PreconditionFailed"
+
+
+class PreconditionRequired(ServiceError):
+    """A replace, update or delete without If-Match (lost updates are not allowed)."""
+
+    status = 428
+    code = "PreconditionRequired"
+
+
+def from_database(exc: Exception) -> ServiceError | None:
+    """The domain error a database error stands for, or None (then it is a server error).
+    SQLSTATE RM403 comes from rm_enforce_region_scope (migration 0005_edits)."""
+    orig = getattr(exc, "orig", exc)
+    state = getattr(orig, "sqlstate", None)
+    diag = getattr(orig, "diag", None)
+    message = getattr(diag, "message_primary", None) or str(orig)
+    if state == "RM403":
+        return PermissionDenied(message)
+    if state == "23505":
+        detail = getattr(diag, "message_detail", None) or message
+        return Conflict(f"duplicate: {detail}")
+    return None

@@ -27,9 +27,11 @@ class Where:
 
     clauses: list[str] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)
+    # Parameter names start with this, so two Wheres can share one statement.
+    prefix: str = "p"
 
     def bind(self, value: Any) -> str:
-        name = f"p{len(self.params)}"
+        name = f"{self.prefix}{len(self.params)}"
         self.params[name] = value
         return f":{name}"
 
@@ -233,10 +235,14 @@ def envelope_sql(where: Where, bbox: tuple[float, float, float, float], bbox_crs
     return env
 
 
-def filter_where(coll: Collection, q: ItemsQuery) -> Where:
-    """The WHERE clause shared by the page query and the count."""
-    src = coll.source
-    where = Where(params=dict(src.params))
+def filter_where(
+    coll: Collection, q: ItemsQuery, *, source: Source | None = None, prefix: str = "p"
+) -> Where:
+    """The WHERE clause shared by the page query and the count. ``source`` overrides the
+    collection's (e.g. another parameter name for its layer) and ``prefix`` names the bound
+    parameters, so that two filtered sides can be joined in one statement (overlaps)."""
+    src = source or coll.source
+    where = Where(params=dict(src.params), prefix=prefix)
     where.add(src.where)
     if q.bbox is not None:
         where.add(f"ST_Intersects({src.geom_sql}, {envelope_sql(where, q.bbox, q.bbox_crs)})")

@@ -61,7 +61,8 @@ class Layer(Base):
     title: Mapped[str] = mapped_column(Text, nullable=False)
     title_zh: Mapped[str | None] = mapped_column(Text)
     description: Mapped[str | None] = mapped_column(Text)
-    # 'feature' layers live in the features table; 'reference' layers (regions) elsewhere.
+    # 'feature' layers live in the features table; 'reference' layers (regions) elsewhere;
+    # 'derived' collections are computed by the database (violations).
     kind: Mapped[str] = mapped_column(Text, nullable=False, server_default="feature")
     geometry_type: Mapped[str] = mapped_column(Text, nullable=False)
     # JSON Schema of the properties; also what /queryables publishes.
@@ -76,7 +77,7 @@ class Layer(Base):
 
     __table_args__ = (
         CheckConstraint("name ~ '^[a-z][a-z0-9_]{1,62}$'", name="name_format"),
-        CheckConstraint("kind IN ('feature', 'reference')", name="kind"),
+        CheckConstraint("kind IN ('feature', 'reference', 'derived')", name="kind"),
         CheckConstraint(
             "geometry_type IN ('Point', 'MultiPoint', 'LineString', 'MultiLineString', "
             "'Polygon', 'MultiPolygon')",
@@ -131,6 +132,8 @@ class Feature(Base):
         Float, Computed("ST_Area(geom::geography)", persisted=True)
     )
     source: Mapped[str | None] = mapped_column(Text)
+    # Row version behind ETags, bumped by a trigger on every UPDATE (migration 0005_edits).
+    version: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="1")
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _updated()
 
@@ -180,3 +183,21 @@ class ApiKey(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RegionPart(Base):
+    """County boundaries cut into small pieces (ST_Subdivide), kept by a trigger on regions:
+    finding the county of a point probes a few hundred-vertex pieces instead of a polygon of
+    thousands of vertices, which is what every feature write and import does."""
+
+    __tablename__ = "region_parts"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    code: Mapped[str] = mapped_column(
+        ForeignKey("regions.code", ondelete="CASCADE"), nullable=False, index=True
+    )
+    geom: Mapped[Any] = mapped_column(
+        Geometry("GEOMETRY", srid=STORAGE_SRID, spatial_index=False), nullable=False
+    )
+
+    __table_args__ = (Index("ix_region_parts_geom", "geom", postgresql_using="gist"),)

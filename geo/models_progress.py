@@ -174,12 +174,13 @@ class TaskFeature(Base):
 
 
 class TaskViolation(Base):
-    """Violations come from another work stream: a plain id here; the lead adds the foreign key
-    (``REFERENCES violations(id) ON DELETE CASCADE``) once both are merged."""
+    """A task covers a violation (foreign key added by migration 0007_integration)."""
 
     __tablename__ = "task_violations"
 
     task_id: Mapped[int] = mapped_column(
         ForeignKey("rectification_tasks.id", ondelete="CASCADE"), primary_key=True
     )
-    violation_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, index=True)
+    violation_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("violations.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import Connection, text
 
 from geo import progress_samples
+from geo.db import set_write_context
 from geo.validation import validate_attributes
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_layers"
@@ -54,7 +55,9 @@ def _read(name: str) -> dict:
 
 def load_samples(conn: Connection) -> dict[str, int]:
     """Upsert regions, then every feature layer, in the caller's transaction.
-    Returns the row count of each layer afterwards."""
+    Returns the row count of each layer afterwards. Its writes are audited as
+    ``load-samples``; an unchanged rerun writes (and audits) nothing."""
+    set_write_context(conn, "load-samples")
     regions = _read("regions")
     conn.execute(
         text(_UPSERT_REGIONS),

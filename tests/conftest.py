@@ -9,12 +9,10 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -23,45 +21,23 @@ from app.main import create_app
 from geo import db
 from geo.config import Settings
 from geo.sample import load_samples
-
-ROOT = Path(__file__).resolve().parent.parent
-ADMIN_URL = os.environ.get(
-    "TEST_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+from tests.fresh_db import (
+    client_for,
+    create_database,
+    drop_database,
+    fresh_database,
+    table_counts,
+    url_for,
 )
 
-
-def _url_for(dbname: str) -> str:
-    base, _, _ = ADMIN_URL.rpartition("/")
-    return f"{base}/{dbname}"
-
-
-def create_database(prefix: str = "rm_test") -> str:
-    """A fresh database with PostGIS; fails loudly when PostgreSQL does not answer."""
-    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    try:
-        with psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError as exc:
-        pytest.fail(
-            f"PostgreSQL/PostGIS is required for the tests and did not answer at {ADMIN_URL}: "
-            f"{exc}. Run `make test` (it sets the database up).",
-            pytrace=False,
-        )
-    with psycopg.connect(_url_for(name), autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION postgis")
-    return name
-
-
-def drop_database(name: str) -> None:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """The run's database: migrated to head and loaded with the sample layers."""
     name = create_database()
-    url = _url_for(name)
+    url = url_for(name)
     settings = Settings(database_url=url)
     db.upgrade(settings)
     engine = db.sync_engine(settings)
@@ -102,7 +78,8 @@ def live_server(database_url: str, tmp_path_factory) -> Iterator[str]:
     Its access log is at ``live_server_log`` for tests that count requests."""
     port = _free_port()
     log = tmp_path_factory.mktemp("server") / "access.log"
-    env = {**os.environ, "DATABASE_URL": database_url}
+    photos = tmp_path_factory.mktemp("photos")
+    env = {**os.environ, "DATABASE_URL": database_url, "RM_PHOTO_DIR": str(photos)}
     with open(log, "w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -126,3 +103,34 @@ def live_server(database_url: str, tmp_path_factory) -> Iterator[str]:
     yield base
     proc.terminate()
     proc.wait(10)
+
+
+# --- write tests: a database of their own, and a guard that refusals change nothing -------
+
+
+@pytest.fixture(scope="module")
+def write_settings() -> Iterator[Settings]:
+    """Settings of a throwaway database for one test module that writes."""
+    with fresh_database("rm_write", max_body_bytes=2_000_000) as (settings, _):
+        yield settings
+
+
+@pytest.fixture(scope="module")
+def write_engine(write_settings: Settings) -> Iterator[Engine]:
+    eng = db.sync_engine(write_settings)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="module")
+def write_client(write_settings: Settings) -> Iterator[TestClient]:
+    with client_for(write_settings) as c:
+        yield c
+
+
+@pytest.fixture
+def unchanged(write_engine: Engine):
+    """Asserts that the test leaves the row count of every public table as it found it."""
+    before = table_counts(write_engine)
+    yield
+    assert table_counts(write_engine) == before

@@ -10,7 +10,7 @@ import geo.all_models  # noqa: F401
 from geo import db
 from geo.config import Settings
 from geo.models import Base
-from tests.conftest import _url_for, create_database, drop_database
+from tests.fresh_db import create_database, drop_database, url_for
 
 
 def _include(obj, name, type_, reflected, compare_to):
@@ -23,7 +23,7 @@ def _include(obj, name, type_, reflected, compare_to):
 
 def test_upgrade_matches_models_and_downgrade_to_base():
     name = create_database("rm_migr")
-    settings = Settings(database_url=_url_for(name))
+    settings = Settings(database_url=url_for(name))
     engine = create_engine(settings.sqlalchemy_url)
     try:
         db.upgrade(settings)

@@ -8,16 +8,14 @@ import itertools
 from datetime import date, timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from app.main import create_app
 from geo import auth, db
 from geo.config import Settings
 from geo.restoration import TRANSITIONS
 from geo.sample import load_samples
-from tests.conftest import _url_for, create_database, drop_database
+from tests.fresh_db import client_for, create_database, drop_database, fresh_database, url_for
 
 STATES = list(TRANSITIONS)
 # Events that bring a fresh record (created as not_started) to each state.
@@ -34,25 +32,19 @@ _serial = itertools.count(1)
 
 @pytest.fixture(scope="module")
 def wdb():
-    name = create_database("rm_progress_writes")
-    settings = Settings(database_url=_url_for(name))
-    db.upgrade(settings)
-    engine = db.sync_engine(settings)
-    with engine.begin() as conn:
-        load_samples(conn)
-        keys = {
-            "admin": auth.create_user(conn, "t-admin", "admin")[1],
-            "manas": auth.create_user(conn, "t-manas", "editor", ["652324"])[1],
-            "viewer": auth.create_user(conn, "t-viewer", "viewer")[1],
-        }
-    yield settings, engine, keys
-    engine.dispose()
-    drop_database(name)
+    with fresh_database("rm_progress_writes") as (settings, engine):
+        with engine.begin() as conn:
+            keys = {
+                "admin": auth.create_user(conn, "t-admin", "admin")[1],
+                "manas": auth.create_user(conn, "t-manas", "editor", ["652324"])[1],
+                "viewer": auth.create_user(conn, "t-viewer", "viewer")[1],
+            }
+        yield settings, engine, keys
 
 
 @pytest.fixture(scope="module")
 def wclient(wdb):
-    with TestClient(create_app(wdb[0])) as c:
+    with client_for(wdb[0]) as c:
         yield c
 
 
@@ -275,7 +267,7 @@ def test_events_are_append_only(wdb):
 def test_load_samples_is_idempotent():
     name = create_database("rm_progress_idem")
     try:
-        settings = Settings(database_url=_url_for(name))
+        settings = Settings(database_url=url_for(name))
         db.upgrade(settings)
         engine = db.sync_engine(settings)
         snapshot = text(

@@ -24,4 +24,20 @@ CLASSES: list[str] = [
     "http://www.opengis.net/spec/cql2/1.0/conf/arithmetic",
     "http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/sortables",
     "http://www.opengis.net/spec/ogcapi-features-6/1.0/conf/property-selection",
+    # Part 4 (app/ogc/transactions.py)
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
+]
+
+TILES = "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/"
+CLASSES += [
+    TILES + "core",
+    TILES + "tileset",
+    TILES + "tilesets-list",
+    TILES + "geodata-tilesets",
+    TILES + "mvt",
+    TILES + "oas30",
+    "http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
+    "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
 ]

@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.deps import CollectionDep, ConnDep, reject_unknown, wants_html
 from app.html import render
 from app.links import GEOJSON, HTML, JSON, link, url
+from app.ogc.tiles import tiles_links
 from geo import crs as crs_mod
-from geo import filters, items
+from geo import edits, exports, filters, history, items
 from geo.catalog import Collection, list_collections
 from geo.config import Settings
 from geo.items import ItemsQuery
@@ -36,7 +37,10 @@ ITEM_PARAMS = {
     "filter-crs",
     "sortby",
     "properties",
+    "as_of",
 }
+# f values of the items endpoint: pages (json/html) or whole-result exports (geo.exports).
+ITEM_FORMATS = ("json", "html", *exports.FORMATS)
 
 
 def collection_doc(request: Request, coll: Collection, bbox: list[float] | None) -> dict[str, Any]:
@@ -59,6 +63,7 @@ def collection_doc(request: Request, coll: Collection, bbox: list[float] | None)
                 "application/schema+json",
                 "Queryable properties",
             ),
+            *tiles_links(request, coll.id),
         ],
         "x-title-zh": coll.title_zh,
         "x-geometry-type": coll.geometry_type,
@@ -151,10 +156,20 @@ def build_router(settings: Settings) -> APIRouter:
         properties: Annotated[
             str | None, Query(description="Comma-separated properties to include")
         ] = None,
-        f: Annotated[str | None, Query(description="json or html")] = None,
+        as_of: Annotated[
+            str | None, Query(description="RFC 3339 instant: the layer as it was then")
+        ] = None,
+        f: Annotated[
+            str | None,
+            Query(
+                description="json or html (pages), or an export of every matching feature: "
+                + ", ".join(exports.FORMATS)
+            ),
+        ] = None,
     ):
         reject_unknown(request, ITEM_PARAMS | set(coll.attributes))
-        html = wants_html(request, f)
+        html = wants_html(request, f, ITEM_FORMATS)
+        coll = history.at_instant(coll, history.parse_instant(as_of))
         qs = queryables(coll)
         q = ItemsQuery(
             limit=limit,
@@ -169,6 +184,9 @@ def build_router(settings: Settings) -> APIRouter:
             sortby=items.parse_sortby(sortby, qs),
             properties=items.parse_properties(properties, qs),
         )
+        if f in exports.FORMATS:
+            explicit = "limit" in request.query_params
+            return _export(request, coll, q, f, limit if explicit else None)
         sql, params = items.page_sql(coll, q)  # raises 400s before the first byte is sent
         engine: AsyncEngine = request.app.state.engine
         if html:
@@ -204,11 +222,21 @@ def build_router(settings: Settings) -> APIRouter:
         coll: CollectionDep,
         featureId: str,  # noqa: N803 - the OGC name of the path parameter
         crs: Annotated[str | None, Query()] = None,
+        as_of: Annotated[str | None, Query(description="RFC 3339 instant")] = None,
         f: Annotated[str | None, Query()] = None,
     ):
         fid = featureId
-        reject_unknown(request, {"crs"})
+        reject_unknown(request, {"crs", "as_of"})
         out = crs_mod.parse_crs(crs, "crs")
+        coll = history.at_instant(coll, history.parse_instant(as_of))
+        tag = None
+        if coll.kind == "feature" and coll.as_of is None and coll.source.id_is_int:
+            # Version first: a write in between makes the tag older, never newer, than the body.
+            version = await edits.version_of(conn, coll, fid)
+            if version is not None:
+                tag = edits.etag(int(fid), version, out)
+                if edits.matches(request.headers.get("if-none-match"), int(fid), version):
+                    return Response(status_code=304, headers={"ETag": tag})
         feature = json.loads(await items.get_item(conn, coll, fid, out))
         base = f"/collections/{coll.id}"
         feature["links"] = [
@@ -218,13 +246,27 @@ def build_router(settings: Settings) -> APIRouter:
         ]
         if wants_html(request, f):
             return render(request, "item.html", feature=feature, coll=coll)
+        headers = {"Content-Crs": crs_mod.content_crs_header(out)}
+        if tag:
+            headers["ETag"] = tag
         return Response(
-            json.dumps(feature, ensure_ascii=False),
-            media_type=GEOJSON,
-            headers={"Content-Crs": crs_mod.content_crs_header(out)},
+            json.dumps(feature, ensure_ascii=False), media_type=GEOJSON, headers=headers
         )
 
     return router
+
+
+def _export(request: Request, coll: Collection, q: ItemsQuery, fmt: str, limit: int | None):
+    """Every feature matching the filters, in one file (the serializer of ``geo.exports``)."""
+    spec, body = exports.export(request.app.state.sync_engine, fmt, coll, q, limit)
+    return StreamingResponse(
+        body,
+        media_type=spec.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{coll.id}.{spec.extension}"',
+            "Content-Crs": crs_mod.content_crs_header(q.crs),
+        },
+    )
 
 
 def _page_links(request: Request, coll: Collection, next_cursor: str | None) -> list[dict]:

@@ -2,7 +2,7 @@
 feature links and violation links (plain ids: the violations stream's table is not ours).
 
 Revision ID: 0004_progress
-Revises: 0002_users
+Revises: 0003_violations
 Create Date: 2026-11-23
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0004_progress"
-down_revision: str | None = "0002_users"
+down_revision: str | None = "0003_violations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
