@@ -58,7 +58,12 @@ def serve(cmd: list[str], env: dict, ready_path: str, log: Path, cwd: Path):
 
 
 def ours(database_url: str, log: Path):
-    env = {**os.environ, "DATABASE_URL": database_url, "RM_ITEMS_MAX_LIMIT": "10000"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "RM_ITEMS_MAX_LIMIT": "10000",
+        "RM_TILES_MAX_FEATURES": "20000",
+    }
     cmd = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", "{port}"]
     return serve(cmd, env, "/healthz", log, ROOT)
 
@@ -71,6 +76,9 @@ def tipg(database_url: str, log: Path):
         "TIPG_DB_SPATIAL_EXTENT": "false",
         "TIPG_DB_DATETIME_EXTENT": "false",
         "TIPG_MAX_FEATURES_PER_QUERY": "10000",
+        # The same feature cap per tile as the service (RM_TILES_MAX_FEATURES, 20,000), so
+        # both build dense low-zoom tiles from the same rows.
+        "TIPG_MAX_FEATURES_PER_TILE": "20000",
         "TIPG_CATALOG_TTL": "86400",
     }
     cmd = [
