@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import traceback
@@ -73,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     a = p.parse_args(argv)
     only = set(a.only.split(","))
+    # A terminated run still stops both servers (the context managers below run).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     manifest = json.loads((a.data / "manifest.json").read_text())
     counts = layer_counts(a.database_url)
