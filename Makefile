@@ -51,5 +51,31 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# Benchmarks (bench/README section in README.md): generate synthetic Xinjiang-scale layers,
+# load them into their own database, serve them with this service and with tipg, run every
+# benchmark side by side and print the table of ratios. BENCH_SCALE=0.02 is the quick mode.
+BENCH_SCALE ?= 1.0
+BENCH_SEED ?= 7
+# One database per scale, so a quick run does not replace the large data set.
+BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/rm_bench_$(subst .,_,$(BENCH_SCALE))
+BENCH_REPEATS ?= 7
+BENCH_FULL_REPEATS ?= 3
+BENCH_ONLY ?= items,memory,tiles,overlaps,import,explain
+BENCH_DATA := bench/data/$(BENCH_SCALE)
+TIPG_VENV := bench/.tipg-venv
+
+$(TIPG_VENV)/.installed:
+	$(PYTHON) -m venv $(TIPG_VENV)
+	$(TIPG_VENV)/bin/pip install -q --upgrade pip
+	$(TIPG_VENV)/bin/pip install -q 'tipg==1.6.1' 'uvicorn[standard]'
+	touch $@
+
+bench: $(VENV)/.installed $(TIPG_VENV)/.installed
+	DATABASE_URL=$(BENCH_DATABASE_URL) bash scripts/ensure_postgis.sh
+	$(PY) -m bench.generate --scale $(BENCH_SCALE) --seed $(BENCH_SEED) --out $(BENCH_DATA)
+	$(PY) -m bench.benchdb --database-url $(BENCH_DATABASE_URL) --data $(BENCH_DATA)
+	$(PY) -m bench.run --database-url $(BENCH_DATABASE_URL) --data $(BENCH_DATA) \
+	  --repeats $(BENCH_REPEATS) --full-repeats $(BENCH_FULL_REPEATS) --only $(BENCH_ONLY)
+
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,131 @@
+"""Import: 100,000 features from a GeoPackage through the service's import
+(``python -m app import <collection> <file>``) against ``ogr2ogr -f PostgreSQL … --config
+PG_USE_COPY YES`` into a scratch table. Both timed as the commands a user runs (process
+start to exit). The imported rows carry codes ending in ``-IMP`` and are deleted after each
+run, so the layer is left as it was."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pyogrio
+
+from bench.benchdb import (
+    ROOT,
+    import_with_stand_in,
+    insert_from_stage_sql,
+    ogr2ogr,
+    pg_conninfo,
+    service_import_available,
+)
+from bench.timing import alternate, ratio
+
+LAYER = "grassland_occupations"
+N = 100_000
+
+
+def import_file(data_dir: Path) -> tuple[Path, int]:
+    """The first 100,000 grassland patches with fresh codes (written once per data set)."""
+    path = data_dir / "import_100k.gpkg"
+    if not path.exists():
+        df = pyogrio.read_dataframe(data_dir / f"{LAYER}.gpkg", max_features=N)
+        df["code"] = df["code"] + "-IMP"
+        pyogrio.write_dataframe(
+            df, path, layer=LAYER, driver="GPKG", dataset_options={"VERSION": "1.3"}
+        )
+    return path, pyogrio.read_info(path)["features"]
+
+
+def _run(cmd: list[str], env: dict | None = None) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(
+        cmd, check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    return time.perf_counter() - t0
+
+
+def run(database_url: str, data_dir: Path, repeats: int) -> dict:
+    path, n = import_file(data_dir)
+    conn = psycopg.connect(database_url, autocommit=True)
+    conn.execute("CREATE SCHEMA IF NOT EXISTS bench_stage")
+
+    def ogr():
+        dt = _run(
+            [
+                "ogr2ogr",
+                "-f",
+                "PostgreSQL",
+                pg_conninfo(database_url),
+                str(path),
+                "-nln",
+                "bench_stage.import_ogr",
+                "-overwrite",
+                "--config",
+                "PG_USE_COPY",
+                "YES",
+            ]
+        )
+        conn.execute("DROP TABLE IF EXISTS bench_stage.import_ogr")
+        return dt, None
+
+    def service():
+        env = {**os.environ, "DATABASE_URL": database_url}
+        dt = _run([sys.executable, "-m", "app", "import", LAYER, str(path)], env)
+        got = conn.execute(
+            "DELETE FROM features WHERE layer = %s AND code LIKE '%%-IMP'", (LAYER,)
+        ).rowcount
+        if got != n:
+            raise RuntimeError(f"service import wrote {got} rows, expected {n}")
+        return dt, got
+
+    def stand_in():
+        # ogr2ogr into a staging table, then one INSERT … SELECT into features: what any
+        # COPY-based import into the features table pays at least (trigger, generated
+        # area, CHECK, four indexes). Not the service; the floor under it.
+        t0 = time.perf_counter()
+        import_with_stand_in(database_url, LAYER, path)
+        dt = time.perf_counter() - t0
+        conn.execute("DELETE FROM features WHERE layer = %s AND code LIKE '%%-IMP'", (LAYER,))
+        return dt, None
+
+    contenders = {"ogr2ogr": ogr, "stand_in": stand_in}
+    available = service_import_available()
+    if available:
+        contenders["service_import"] = service
+    # No warm-up run: each run is a fresh process on a 100,000-row file; the first is as
+    # representative as the others (and a scale-1.0 service import takes minutes).
+    res = alternate(contenders, repeats, warmup=0)
+    conn.close()
+    out = {"features": n, "service_import_available": available}
+    for k, v in res.items():
+        out[k] = {kk: vv for kk, vv in v.items() if kk != "result"}
+        out[k]["features_per_s"] = round(n / v["median_s"])
+    out["stand_in_over_ogr2ogr"] = ratio(res["stand_in"]["median_s"], res["ogr2ogr"]["median_s"])
+    out["insert_plan"] = insert_plan(database_url, path)
+    if available:
+        out["service_over_ogr2ogr"] = ratio(
+            res["service_import"]["median_s"], res["ogr2ogr"]["median_s"]
+        )
+    return out
+
+
+def insert_plan(database_url: str, path: Path) -> str:
+    """EXPLAIN ANALYZE of the INSERT … SELECT into features (rolled back): it shows where a
+    bulk write into the features table spends its time, trigger included."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA IF NOT EXISTS bench_stage")
+    ogr2ogr(database_url, path, f"bench_stage.{LAYER}", LAYER)
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "EXPLAIN (ANALYZE, BUFFERS) " + insert_from_stage_sql(conn, LAYER),
+            {"layer": LAYER, "source": "bench import plan"},
+        ).fetchall()
+        conn.rollback()
+        conn.execute(f"DROP TABLE bench_stage.{LAYER}")
+        conn.commit()
+    return "\n".join(r[0] for r in rows)
