@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 from urllib.parse import quote
 
-from fastapi.responses import FileResponse, JSONResponse, Response
-from starlette.background import BackgroundTask
+from fastapi.responses import JSONResponse, Response
 
 from geo import ledger
 from geo.errors import InvalidParameter
@@ -59,7 +57,5 @@ def ledger_response(
             media_type="text/csv; charset=utf-8",
             headers=header,
         )
-    path = ledger.to_xlsx(columns, rows, lang, stems[1] if lang == "zh" else stems[0])
-    return FileResponse(
-        path, media_type=XLSX, headers=header, background=BackgroundTask(os.unlink, path)
-    )
+    sheet = stems[1] if lang == "zh" else stems[0]
+    return Response(ledger.to_xlsx(columns, rows, lang, sheet), media_type=XLSX, headers=header)

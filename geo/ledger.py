@@ -1,21 +1,14 @@
-"""Ledgers (台账) as spreadsheets: XLSX (openpyxl, built in a temporary file) and CSV (UTF-8
-with a byte-order mark, so Excel reads Chinese). One row per item; headers in English or
-Chinese. No HTTP here: the routers wrap these in responses."""
+"""Ledgers (台账) of restoration records and tasks: their columns, in English or Chinese.
+Writing them as XLSX or CSV is geo.tabular's job (one serializer per format for every
+ledger). No HTTP here: the routers wrap these in responses."""
 
 from __future__ import annotations
 
-import csv
-import io
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-
+from geo import tabular
 from geo.progress import MU_PER_HA
 
 
@@ -142,33 +135,21 @@ TASK_COLUMNS: Sequence[Column] = (
 )
 
 
+def _values(columns: Sequence[Column], rows: list[dict[str, Any]], lang: str):
+    return ([c.get(row, lang) for c in columns] for row in rows)
+
+
 def to_csv(columns: Sequence[Column], rows: list[dict[str, Any]], lang: str) -> bytes:
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow([c.header(lang) for c in columns])
-    for row in rows:
-        w.writerow(["" if (v := c.get(row, lang)) is None else v for c in columns])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    headers = [c.header(lang) for c in columns]
+    return "".join(tabular.csv_chunks(headers, _values(columns, rows, lang))).encode("utf-8")
 
 
-def to_xlsx(columns: Sequence[Column], rows: list[dict[str, Any]], lang: str, sheet: str) -> str:
-    """Writes the workbook to a temporary file and returns its path (the caller deletes it).
-    The header is bold and frozen; column widths are set; no title row, so the first row is
-    the header and the sheet reads back as a table."""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = sheet[:31]
-    ws.append([c.header(lang) for c in columns])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for row in rows:
-        ws.append([c.get(row, lang) for c in columns])
-    for i, c in enumerate(columns, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = c.width
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = ws.dimensions
-    fd, path = tempfile.mkstemp(prefix="ledger_", suffix=".xlsx")
-    with os.fdopen(fd, "wb") as out:
-        wb.save(out)
-    return path
+def to_xlsx(columns: Sequence[Column], rows: list[dict[str, Any]], lang: str, sheet: str) -> bytes:
+    """One row per item under a bold, frozen header row (no title row, so the sheet reads
+    back as a table), with column widths set."""
+    return tabular.xlsx_bytes(
+        sheet,
+        [c.header(lang) for c in columns],
+        _values(columns, rows, lang),
+        [c.width for c in columns],
+    )

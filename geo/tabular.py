@@ -13,6 +13,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -37,11 +38,19 @@ def csv_chunks(
     yield buf.getvalue()
 
 
-def xlsx_bytes(sheet: str, headers: list[str], rows: Iterable[list[Any]]) -> bytes:
-    """A one-sheet workbook, header row bold and frozen (openpyxl, write-only mode)."""
+def xlsx_bytes(
+    sheet: str,
+    headers: list[str],
+    rows: Iterable[list[Any]],
+    widths: list[int] | None = None,
+) -> bytes:
+    """A one-sheet workbook, header row bold and frozen, optional column widths
+    (openpyxl, write-only mode: rows are not all held as cell objects)."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(sheet[:31])
     ws.freeze_panes = "A2"
+    for i, width in enumerate(widths or [], start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
     bold = Font(bold=True)
     header_cells = []
     for h in headers:
