@@ -11,8 +11,8 @@ from fastapi.responses import JSONResponse, Response
 
 from geo import ledger
 from geo.errors import InvalidParameter
+from geo.tabular import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = ("json", "csv", "xlsx")
 
 
@@ -54,8 +54,10 @@ def ledger_response(
     if f == "csv":
         return Response(
             ledger.to_csv(columns, rows, lang),
-            media_type="text/csv; charset=utf-8",
+            media_type=CSV_MEDIA_TYPE,
             headers=header,
         )
     sheet = stems[1] if lang == "zh" else stems[0]
-    return Response(ledger.to_xlsx(columns, rows, lang, sheet), media_type=XLSX, headers=header)
+    return Response(
+        ledger.to_xlsx(columns, rows, lang, sheet), media_type=XLSX_MEDIA_TYPE, headers=header
+    )
