@@ -133,6 +133,16 @@ def test_feature_cap(settings, engine):
     assert 0 < len(decode(r.content)["mining_pits"]["features"]) <= 5
 
 
+def test_tiles_without_the_cache_are_the_same_tiles(client, settings, engine):
+    _, _, lon, lat = sample_point(engine, "water_source_zones")
+    path = tile_url("water_source_zones", *tile_of(lon, lat, 11))
+    uncached = settings.model_copy(update={"tile_cache_mb": 0})
+    with TestClient(create_app(uncached)) as c:
+        r = c.get(path)
+        assert c.app.state.tile_cache.hits == c.app.state.tile_cache.misses == 0
+    assert r.status_code == 200 and r.content == client.get(path).content
+
+
 def test_etag_304_and_invalidation_after_an_edit(client, engine):
     fid, code, lon, lat = sample_point(engine, "mining_pits")
     path = tile_url("mining_pits", *tile_of(lon, lat, 12))
