@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -12,6 +11,7 @@ from app.deps import ConnDep, SettingsDep, reject_unknown
 from geo import checks
 from geo.catalog import get_collection
 from geo.errors import InvalidInput, InvalidParameter
+from geo.geometry_check import parse_json
 from geo.site_check import site_check
 
 router = APIRouter(tags=["Checks"])
@@ -85,7 +85,5 @@ async def _json_body(request: Request) -> Any:
     raw = await request.body()
     if not raw.strip():
         raise InvalidInput("body: empty; send a GeoJSON geometry or Feature")
-    try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"body: malformed JSON: {exc}") from None
+    # The same JSON rules as every other body: malformed is a 400, NaN/Infinity a 422.
+    return parse_json(raw)

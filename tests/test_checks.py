@@ -206,7 +206,7 @@ def test_site_verdicts_clear_and_must_relocate(client):
 @pytest.mark.parametrize(
     "payload, status, words",
     [
-        (b"{not json", 422, "malformed JSON"),
+        (b"{not json", 400, "not valid JSON"),
         (b"", 422, "empty"),
         (json.dumps({"type": "Point", "coordinates": [87, 44]}).encode(), 422, "Point"),
         (
