@@ -11,8 +11,6 @@ gets a numeric suffix (``reported_area_ha`` → ``reported_a``, ``responsible_pa
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import shutil
 import tempfile
@@ -27,6 +25,7 @@ import pyogrio
 import shapely
 from sqlalchemy import Engine, text
 
+from geo import tabular
 from geo.catalog import Collection
 from geo.items import ItemsQuery, feature_json_sql, filter_where
 
@@ -118,15 +117,9 @@ def _geojson(engine: Engine, ex: Export) -> Iterator[bytes]:
 
 
 def _csv(engine: Engine, ex: Export) -> Iterator[bytes]:
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(["id", *ex.columns(), "wkt"])
-    yield ("\ufeff" + buf.getvalue()).encode()  # BOM: Excel opens UTF-8 Chinese text right
-    for rows in ex.chunks(engine, "wkt"):
-        buf.seek(0)
-        buf.truncate()
-        writer.writerows(rows)
-        yield buf.getvalue().encode()
+    rows = (row for chunk in ex.chunks(engine, "wkt") for row in chunk)
+    for piece in tabular.csv_chunks(["id", *ex.columns(), "wkt"], rows):
+        yield piece.encode()
 
 
 def _stream_file(path: str, cleanup: str) -> Iterator[bytes]:
