@@ -292,3 +292,20 @@ def test_database_down_is_503_and_shows_no_internals():
         resp = c.get("/collections")
         assert resp.status_code == 503
         assert "127.0.0.1" not in resp.text and "Traceback" not in resp.text
+
+
+def test_web_maps_on_other_origins_may_read_without_credentials(client):
+    pre = client.options(
+        "/collections/mining_pits/items",
+        headers={
+            "Origin": "https://maps.example.org",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "Authorization",
+        },
+    )
+    assert pre.status_code == 200
+    assert pre.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in pre.headers
+    got = client.get("/collections/mining_pits/items?limit=1", headers={"Origin": "https://x.org"})
+    assert got.headers["access-control-allow-origin"] == "*"
+    assert "content-crs" in got.headers["access-control-expose-headers"].lower()
