@@ -44,12 +44,14 @@ system-test-deps:
 	@bash scripts/ensure_test_tools.sh
 
 # The tests make throwaway databases of their own: they need PostGIS, not the dev database.
-test: $(VENV)/.installed postgis web system-test-deps
+test: $(VENV)/.installed postgis web system-test-deps lint
 	$(PY) -m pytest -q
 
+# Style, formatting and the import contracts of ARCHITECTURE.md (pyproject: tool.importlinter).
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 # Benchmarks (bench/README section in README.md): generate synthetic Xinjiang-scale layers,
 # load them into their own database, serve them with this service and with tipg, run every

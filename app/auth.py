@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from geo import auth
-from geo.auth import Principal
-from geo.errors import ServiceError
+from geo.kernel import auth
+from geo.kernel.auth import Principal
+from geo.kernel.errors import ServiceError
 
 
 class Unauthorized(ServiceError):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from geo.config import Settings
+from geo.kernel.config import Settings
 
 
 def _migrate(args, settings: Settings) -> int:
-    from geo import db
+    from geo.kernel import db
 
     if args.downgrade:
         db.downgrade(settings, args.downgrade)
@@ -22,8 +22,8 @@ def _migrate(args, settings: Settings) -> int:
 def _load_samples(args, settings: Settings) -> int:
     from sqlalchemy import text
 
-    from geo.db import sync_engine
-    from geo.sample import load_samples
+    from geo.kernel.db import sync_engine
+    from geo.samples.load import load_samples
 
     engine = sync_engine(settings)
     with engine.begin() as conn:
@@ -40,8 +40,8 @@ def _load_samples(args, settings: Settings) -> int:
 def _evaluate(args, settings: Settings) -> int:
     from sqlalchemy import text
 
-    from geo.db import sync_engine
-    from geo.rules import evaluate
+    from geo.kernel.db import sync_engine
+    from geo.violations.rules import evaluate
 
     with sync_engine(settings).begin() as conn:
         counts = evaluate(conn, args.rule or None)
@@ -65,8 +65,8 @@ def _serve(args, settings: Settings) -> int:
 
 
 def _users_create(args, settings: Settings) -> int:
-    from geo import auth
-    from geo.db import sync_engine
+    from geo.kernel import auth
+    from geo.kernel.db import sync_engine
 
     with sync_engine(settings).begin() as conn:
         user_id, key = auth.create_user(conn, args.name, args.role, args.region or None)
@@ -80,8 +80,8 @@ def _users_create(args, settings: Settings) -> int:
 def _users_key(args, settings: Settings) -> int:
     from sqlalchemy import text
 
-    from geo import auth
-    from geo.db import sync_engine
+    from geo.kernel import auth
+    from geo.kernel.db import sync_engine
 
     with sync_engine(settings).begin() as conn:
         uid = conn.execute(text("SELECT id FROM users WHERE name = :n"), {"n": args.name}).first()
@@ -93,8 +93,8 @@ def _users_key(args, settings: Settings) -> int:
 
 
 def _users_revoke(args, settings: Settings) -> int:
-    from geo import auth
-    from geo.db import sync_engine
+    from geo.kernel import auth
+    from geo.kernel.db import sync_engine
 
     with sync_engine(settings).begin() as conn:
         n = auth.revoke_keys(conn, args.name)
@@ -105,7 +105,7 @@ def _users_revoke(args, settings: Settings) -> int:
 def _users_list(args, settings: Settings) -> int:
     from sqlalchemy import text
 
-    from geo.db import sync_engine
+    from geo.kernel.db import sync_engine
 
     with sync_engine(settings).connect() as conn:
         rows = conn.execute(
@@ -126,9 +126,9 @@ def _import(args, settings: Settings) -> int:
 
     from tqdm import tqdm
 
-    from app.imports import parse_mapping
-    from geo.db import sync_engine
-    from geo.import_load import ImportOptions, ImportRejected, collection, run_import
+    from app.routers.imports import parse_mapping
+    from geo.files.load import ImportOptions, ImportRejected, collection, run_import
+    from geo.kernel.db import sync_engine
 
     options = ImportOptions(
         args.crs, args.encoding, parse_mapping(args.map or []), args.mode, args.repair, args.layer
@@ -205,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from geo.errors import ServiceError
+    from geo.kernel.errors import ServiceError
 
     args = build_parser().parse_args(argv)
     try:

@@ -9,10 +9,10 @@ from fastapi import Depends, Path, Request
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.auth import OptionalUser, Unauthorized
-from geo import catalog
-from geo.catalog import Collection
-from geo.config import Settings
-from geo.errors import InvalidParameter
+from geo.catalog import sources as catalog
+from geo.catalog.sources import Collection
+from geo.kernel.config import Settings
+from geo.kernel.errors import InvalidParameter
 
 
 def get_settings(request: Request) -> Settings:

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from geo.errors import ServiceError, from_database
+from geo.kernel.errors import ServiceError, from_database
 
 log = logging.getLogger("restoration_map")
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import error_response
-from geo.config import Settings
-from geo.errors import PayloadTooLarge
+from geo.kernel.config import Settings
+from geo.kernel.errors import PayloadTooLarge
 
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 

@@ -11,9 +11,10 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from app import (
+from app import errors
+from app.limits import BodyLimit
+from app.routers import (
     checks,
-    errors,
     imports,
     inspections,
     overlaps,
@@ -23,11 +24,10 @@ from app import (
     tasks,
     violations,
 )
-from app.limits import BodyLimit
-from app.ogc import features, landing, tiles, transactions
-from geo.config import Settings
-from geo.db import async_engine, sync_engine
-from geo.tile_cache import TileCache
+from app.routers.ogc import features, landing, tiles, transactions
+from geo.kernel.config import Settings
+from geo.kernel.db import async_engine, sync_engine
+from geo.tiles.cache import TileCache
 
 STATIC = Path(__file__).parent / "static"
 

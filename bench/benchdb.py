@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 
 import psycopg
 
-from geo import db
-from geo.config import Settings
-from geo.sample import FEATURE_LAYERS, load_samples
+from geo.kernel import db
+from geo.kernel.config import Settings
+from geo.samples.load import FEATURE_LAYERS, load_samples
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -14,12 +14,12 @@ from sqlalchemy import create_engine, text
 
 from bench.overlaps import CASES, REFERENCE_SQL, service_sql
 from bench.tiles import tile_list
-from geo import items
-from geo.catalog import get_collection
-from geo.config import Settings
-from geo.crs import DEFAULT
-from geo.db import async_engine
-from geo.items import ItemsQuery
+from geo.catalog import items
+from geo.catalog.items import ItemsQuery
+from geo.catalog.sources import get_collection
+from geo.kernel.config import Settings
+from geo.kernel.crs import DEFAULT
+from geo.kernel.db import async_engine
 
 TILE_SQL = """
 WITH b AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env),

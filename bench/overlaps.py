@@ -20,7 +20,7 @@ import httpx
 from sqlalchemy import create_engine, text
 
 from bench.timing import alternate, ratio
-from geo.config import Settings
+from geo.kernel.config import Settings
 
 # Equal-area projection for China (Albers, standard parallels 25°N and 47°N).
 ALBERS_CHINA = "+proj=aea +lat_1=25 +lat_2=47 +lat_0=0 +lon_0=105 +datum=WGS84 +units=m"
@@ -59,12 +59,12 @@ WHERE a.layer = :subject
 def service_sql(database_url: str, case: dict) -> tuple[str, dict] | None:
     """The endpoint's statement and parameters, built by the service's module (if merged)."""
     try:
-        from geo import overlaps as ov
+        from geo.violations import overlaps as ov
     except ImportError:
         return None
-    from geo.catalog import get_collection
-    from geo.config import Settings
-    from geo.db import async_engine
+    from geo.catalog.sources import get_collection
+    from geo.kernel.config import Settings
+    from geo.kernel.db import async_engine
 
     async def build():
         engine = async_engine(Settings(database_url=database_url))

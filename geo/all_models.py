@@ -1,10 +1,8 @@
 """Imports every module that defines tables, so ``Base.metadata`` is complete for Alembic
 and for the test that compares models with migrations. Add a line per new models module."""
 
-from geo import (
-    models,  # noqa: F401
-    models_edits,  # noqa: F401
-    models_inspections,  # noqa: F401
-    models_progress,  # noqa: F401
-    models_violations,  # noqa: F401
-)
+from geo.edits import models as edits_models  # noqa: F401
+from geo.inspections import models as inspections_models  # noqa: F401
+from geo.kernel import models as kernel_models  # noqa: F401
+from geo.progress import models as progress_models  # noqa: F401
+from geo.violations import models as violations_models  # noqa: F401

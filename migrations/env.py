@@ -9,8 +9,8 @@ from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
 import geo.all_models  # noqa: F401  (registers every table)
-from geo.config import Settings
-from geo.models import Base
+from geo.kernel.config import Settings
+from geo.kernel.models import Base
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

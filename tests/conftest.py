@@ -18,9 +18,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from app.main import create_app
-from geo import db
-from geo.config import Settings
-from geo.sample import load_samples
+from geo.kernel import db
+from geo.kernel.config import Settings
+from geo.samples.load import load_samples
 from tests.fresh_db import (
     client_for,
     create_database,

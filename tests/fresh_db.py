@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from app.main import create_app
-from geo import auth, db
-from geo.config import Settings
-from geo.sample import load_samples
+from geo.kernel import auth, db
+from geo.kernel.config import Settings
+from geo.samples.load import load_samples
 
 ADMIN_URL = os.environ.get(
     "TEST_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from geo.auth import Principal
+from geo.kernel.auth import Principal
 
 ROOT = Path(__file__).resolve().parent.parent
 

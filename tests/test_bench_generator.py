@@ -12,7 +12,7 @@ import pytest
 import shapely
 
 from bench import generate
-from geo.validation import attribute_errors
+from geo.catalog.validation import attribute_errors
 
 SCALE = 0.0005  # 10 zones, 1 wetland, 100 pits, 250 grassland patches
 RATES = {"mining_pits": 0.1, "grassland_occupations": 0.1}

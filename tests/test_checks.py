@@ -9,8 +9,8 @@ from pyproj import Geod, Transformer
 from shapely.geometry import Point, box, mapping, shape
 from sqlalchemy import text
 
-from geo.crs import wgs84_to_gcj02
-from geo.sample import SAMPLE_DIR
+from geo.kernel.crs import wgs84_to_gcj02
+from geo.samples.load import SAMPLE_DIR
 
 GEOD = Geod(ellps="WGS84")
 # A corridor drawn across the Manas River National Wetland Park (west to east).

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from geo import auth
+from geo.kernel import auth
 
 PITS = "/collections/mining_pits/items"
 MANAS, CHANGJI = "652324", "652301"
@@ -316,8 +316,8 @@ def test_database_refuses_out_of_scope_writes_whatever_the_path(write_engine, un
     """The trigger is the backstop: raw SQL with a county scope cannot touch another county."""
     from sqlalchemy.exc import DBAPIError
 
-    from geo.db import set_write_context
-    from geo.errors import PermissionDenied, from_database
+    from geo.kernel.db import set_write_context
+    from geo.kernel.errors import PermissionDenied, from_database
 
     with pytest.raises(DBAPIError) as info, write_engine.begin() as conn:
         set_write_context(conn, "sql", None, frozenset({MANAS}))

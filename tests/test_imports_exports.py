@@ -18,7 +18,7 @@ import shapely
 from pyproj import Transformer
 from sqlalchemy import text
 
-from geo import auth
+from geo.kernel import auth
 from tests.fresh_db import table_counts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -184,7 +184,7 @@ def test_csv_bad_wkt_on_row_5000(write_client, keys, unchanged):
 
 
 def test_gcj02_lonlat_csv(write_client, write_engine, keys):
-    from geo.crs import wgs84_to_gcj02
+    from geo.kernel.crs import wgs84_to_gcj02
 
     lon, lat = wgs84_to_gcj02(X0 + 0.3, Y0)
     csv = f"code,lon,lat,mineral,legacy\nPT-1,{lon},{lat},coal,true\n".encode()

@@ -14,7 +14,7 @@ from PIL import Image
 from sqlalchemy import text
 
 from app.main import create_app
-from geo import auth
+from geo.kernel import auth
 
 MANAS = (86.2, 44.3)  # a point in Manas county (652324)
 QITAI = (89.6, 44.0)  # a point in Qitai county (652325)
@@ -101,7 +101,7 @@ def test_different_body_for_an_existing_uuid_is_a_conflict(api, engine, inspecto
 
 
 def test_gcj02_position_is_converted(api, inspector):
-    from geo.crs import wgs84_to_gcj02
+    from geo.kernel.crs import wgs84_to_gcj02
 
     glon, glat = (float(v) for v in wgs84_to_gcj02(*MANAS))
     uid = str(uuid.uuid4())

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from geo import auth
+from geo.kernel import auth
 
 MANAS, CHANGJI = "652324", "652301"
 

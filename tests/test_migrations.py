@@ -7,9 +7,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
 import geo.all_models  # noqa: F401
-from geo import db
-from geo.config import Settings
-from geo.models import Base
+from geo.kernel import db
+from geo.kernel.config import Settings
+from geo.kernel.models import Base
 from tests.fresh_db import create_database, drop_database, url_for
 
 

@@ -9,7 +9,7 @@ from pyproj import Geod, Transformer
 from sqlalchemy import text
 
 from app.main import create_app
-from geo.config import Settings
+from geo.kernel.config import Settings
 
 COLLECTIONS = [
     "water_source_zones",

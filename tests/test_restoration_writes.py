@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from geo import auth, db
-from geo.config import Settings
-from geo.restoration import TRANSITIONS
-from geo.sample import load_samples
+from geo.kernel import auth, db
+from geo.kernel.config import Settings
+from geo.progress.restoration import TRANSITIONS
+from geo.samples.load import load_samples
 from tests.fresh_db import client_for, create_database, drop_database, fresh_database, url_for
 
 STATES = list(TRANSITIONS)

@@ -9,7 +9,7 @@ from pyproj import Geod
 from shapely.geometry import shape
 from sqlalchemy import text
 
-from geo.sample import SAMPLE_DIR, load_samples
+from geo.samples.load import SAMPLE_DIR, load_samples
 
 LAYERS = ("water_source_zones", "mining_pits", "grassland_occupations", "wetland_parks")
 GEOD = Geod(ellps="WGS84")

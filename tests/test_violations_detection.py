@@ -13,7 +13,7 @@ from pyproj import Geod
 from shapely.geometry import shape
 from sqlalchemy import text
 
-from geo.sample import SAMPLE_DIR
+from geo.samples.load import SAMPLE_DIR
 
 GEOD = Geod(ellps="WGS84")
 EXPECTED = json.loads((SAMPLE_DIR / "expected_conflicts.json").read_text(encoding="utf-8"))

@@ -195,7 +195,7 @@ def test_bulk_insert_in_one_statement_and_attribute_rule(world):
 
 def test_evaluate_command_finds_nothing_new(world):
     _, engine = world
-    from geo.rules import evaluate
+    from geo.violations.rules import evaluate
 
     with engine.begin() as conn:
         counts = evaluate(conn)

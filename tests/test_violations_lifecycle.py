@@ -8,7 +8,7 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from geo.models_violations import STATUSES
+from geo.violations.models import STATUSES
 from tests.fresh_db import client_for, fresh_database, make_key, table_counts
 
 LEGAL = {

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from shapely.geometry import shape
 from sqlalchemy import text
 
-from geo import auth
+from geo.kernel import auth
 from tests.browser.conftest import api, click_lonlat, open_map
 
 

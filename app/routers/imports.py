@@ -1,0 +1,80 @@
+"""File imports into a feature layer: ``POST /collections/{id}/import`` (multipart, field
+``file``). The upload is spooled to a temporary file (never held whole in memory), then
+loaded through COPY into staging and checked in SQL (geo.import_load) in a worker thread."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from app.auth import Editor
+from app.deps import reject_unknown
+from app.routers.ogc.transactions import EditableDep
+from geo.files.load import ImportOptions, run_import
+from geo.kernel.config import Settings
+from geo.kernel.errors import InvalidInput, InvalidParameter
+
+
+def parse_mapping(pairs: list[str]) -> dict[str, str]:
+    """``["SRC=dst", …]`` → {SRC: dst}."""
+    out = {}
+    for pair in pairs:
+        src, sep, dst = pair.partition("=")
+        if not sep or not src or not dst:
+            raise InvalidParameter(f"map: {pair!r} is not SOURCE=attribute", parameter="map")
+        out[src] = dst
+    return out
+
+
+def build_router(settings: Settings) -> APIRouter:
+    router = APIRouter(tags=["Imports"])
+
+    @router.post(
+        "/collections/{collectionId}/import",
+        summary="Import a file (GeoPackage, zipped Shapefile, GeoJSON, KML, CSV) into a layer",
+        description=(
+            "All or nothing by default (`mode=all`); `mode=partial` loads the good rows. The "
+            "report lists every rejected row (1-based feature number) and why."
+        ),
+    )
+    async def import_file(
+        request: Request,
+        coll: EditableDep,
+        principal: Editor,
+        crs: Annotated[str | None, Query(description="EPSG:n or GCJ02; overrides .prj")] = None,
+        encoding: Annotated[str | None, Query(description="e.g. GBK; overrides .cpg")] = None,
+        mode: Annotated[str, Query(pattern="^(all|partial)$")] = "all",
+        repair: bool = False,
+        layer: Annotated[str | None, Query(description="layer of a multi-layer file")] = None,
+        map_: Annotated[list[str], Query(alias="map", description="SOURCE=attribute")] = [],  # noqa: B006
+    ):
+        reject_unknown(request, {"crs", "encoding", "mode", "repair", "layer", "map"})
+        options = ImportOptions(crs, encoding, parse_mapping(map_), mode, repair, layer)
+        tmp = Path(tempfile.mkdtemp(prefix="rm-import-"))
+        try:
+            async with request.form(max_files=1, max_fields=10) as form:
+                upload = form.get("file")
+                if not isinstance(upload, UploadFile) or not upload.filename:
+                    raise InvalidInput("file: send the file as multipart form field 'file'")
+                name = Path(upload.filename).name
+                path = tmp / name
+                with open(path, "wb") as out:
+                    await run_in_threadpool(shutil.copyfileobj, upload.file, out, 1 << 20)
+
+            def work():
+                with request.app.state.sync_engine.begin() as conn:
+                    return run_import(conn, coll, path, settings, options, principal, filename=name)
+
+            report = await run_in_threadpool(work)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return JSONResponse(report)
+
+    return router

@@ -1,0 +1,81 @@
+"""Rectification tasks: listing with filters and ledgers, counts, one task with its notes."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+from sqlalchemy import text
+
+from app.deps import ConnDep, reject_unknown
+from app.render.ledger import check_format, ledger_response
+from geo.kernel.errors import NotFound
+from geo.progress import ledger, tasks
+
+router = APIRouter(tags=["Tasks"])
+Region = Annotated[str | None, Query(pattern=r"^[0-9]{6}$")]
+TASK_FILTERS = {"status", "overdue", "round", "region", "party", "feature_id", "as_of", "lang"}
+
+
+@router.get("/tasks", summary="Rectification tasks (JSON, CSV or XLSX ledger), as of a date")
+async def list_tasks(
+    request: Request,
+    conn: ConnDep,
+    status: str | None = None,
+    overdue: bool | None = None,
+    round: str | None = None,
+    region: Region = None,
+    party: str | None = None,
+    feature_id: int | None = None,
+    as_of: date | None = None,
+    f: str | None = None,
+    lang: str | None = None,
+):
+    reject_unknown(request, TASK_FILTERS)
+    fmt, lang = check_format(f, lang)
+    as_of = as_of or date.today()
+    rows = await tasks.list_tasks(conn, as_of, status, overdue, round, region, party, feature_id)
+    body = {"as_of": as_of.isoformat(), "count": len(rows), "tasks": rows}
+    return ledger_response(
+        fmt, lang, ledger.TASK_COLUMNS, rows, body, ("rectification_tasks", "整改任务台账"), as_of
+    )
+
+
+@router.get("/tasks/summary", summary="Task counts by status, deadline, party and round")
+async def task_summary(
+    request: Request,
+    conn: ConnDep,
+    round: str | None = None,
+    region: Region = None,
+    party: str | None = None,
+    as_of: date | None = None,
+):
+    reject_unknown(request, {"round", "region", "party", "as_of"})
+    return await tasks.task_summary(conn, as_of or date.today(), round, region, party)
+
+
+@router.get("/tasks/{code}", summary="One task with its progress notes")
+async def get_task(
+    request: Request,
+    conn: ConnDep,
+    code: Annotated[str, Path(max_length=64)],
+    as_of: date | None = None,
+):
+    reject_unknown(request, {"as_of"})
+    as_of = as_of or date.today()
+    found = (
+        await conn.execute(
+            text("SELECT id, problem FROM rectification_tasks WHERE code = :c"), {"c": code}
+        )
+    ).first()
+    if found is None:
+        raise NotFound(f"task {code!r} does not exist")
+    rows = await tasks.list_tasks(conn, as_of, code=code)
+    if not rows:
+        raise NotFound(f"task {code!r} has no status as of {as_of.isoformat()}")
+    return {
+        **rows[0],
+        "problem": found.problem,
+        "notes": await tasks.task_notes(conn, found.id, as_of),
+    }

@@ -1,0 +1,153 @@
+"""Rules (read: public; write: admin), violations (ledger, record, lifecycle transitions)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from sqlalchemy import text
+
+from app.auth import Admin, Inspector
+from app.deps import ConnDep, EngineDep, reject_unknown
+from geo.kernel.db import write_transaction
+from geo.kernel.errors import InvalidParameter
+from geo.kernel.tabular import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, csv_chunks, xlsx_bytes
+from geo.violations import lifecycle as vio
+from geo.violations import rules as rules_mod
+
+router = APIRouter(tags=["Violations"])
+
+LEDGER_PARAMS = {
+    "status",
+    "severity",
+    "rule_id",
+    "region",
+    "region_code",
+    "subject_collection",
+    "protected_collection",
+    "resolved",
+    "lang",
+}
+
+
+@router.get("/rules", summary="Violation rules (public)")
+async def list_rules(request: Request, conn: ConnDep, enabled: bool | None = None):
+    reject_unknown(request, {"enabled"})
+    return {"rules": await rules_mod.list_rules(conn, enabled)}
+
+
+@router.get("/rules/{rule_id}", summary="One violation rule")
+async def get_rule(request: Request, conn: ConnDep, rule_id: int):
+    reject_unknown(request, set())
+    return await rules_mod.get_rule(conn, rule_id)
+
+
+@router.post("/rules", status_code=201, summary="Add a rule (admin); evaluated at once")
+async def create_rule(request: Request, engine: EngineDep, body: rules_mod.RuleIn, admin: Admin):
+    reject_unknown(request, set())
+    async with write_transaction(engine, admin) as conn:
+        rule = await rules_mod.create_rule(conn, body)
+    return JSONResponse(rule, status_code=201, headers={"Location": f"/rules/{rule['id']}"})
+
+
+@router.patch(
+    "/rules/{rule_id}",
+    summary="Change or disable a rule (admin); re-evaluated at once",
+    description='`{"enabled": false}` disables a rule: its open violations are marked '
+    "resolved by data (kept, with an event).",
+)
+async def update_rule(
+    request: Request, engine: EngineDep, rule_id: int, body: rules_mod.RulePatch, admin: Admin
+):
+    reject_unknown(request, set())
+    async with write_transaction(engine, admin) as conn:
+        return await rules_mod.update_rule(conn, rule_id, body)
+
+
+@router.get("/violations/transitions", summary="The violation lifecycle (who may do what)")
+async def lifecycle(request: Request, conn: ConnDep):
+    reject_unknown(request, set())
+    return {"transitions": await vio.transitions(conn)}
+
+
+@router.get(
+    "/violations",
+    summary="The violations ledger (JSON, CSV or XLSX)",
+    description="Filters: status and severity (comma-separated lists), rule_id, region "
+    "(county or prefecture code), subject_collection, protected_collection, resolved. "
+    "`lang=zh` gives Chinese column headers and values in CSV/XLSX.",
+    response_class=Response,
+)
+async def ledger(
+    request: Request,
+    conn: ConnDep,
+    f: Annotated[str, Query(description="json, csv or xlsx")] = "json",
+    status: str | None = None,
+    severity: str | None = None,
+    rule_id: int | None = None,
+    region: Annotated[str | None, Query(description="County or prefecture code")] = None,
+    region_code: Annotated[str | None, Query(description="Alias of region")] = None,
+    subject_collection: str | None = None,
+    protected_collection: str | None = None,
+    resolved: bool | None = None,
+    lang: Annotated[str, Query(description="en or zh (headers of csv/xlsx)")] = "en",
+):
+    reject_unknown(request, LEDGER_PARAMS)
+    if f not in ("json", "csv", "xlsx"):
+        raise InvalidParameter(f"f: unsupported format {f!r}; use json, csv or xlsx", parameter="f")
+    if lang not in ("en", "zh"):
+        raise InvalidParameter("lang: use en or zh", parameter="lang")
+    flt = vio.LedgerFilter(
+        status=status,
+        severity=severity,
+        rule_id=rule_id,
+        region=region or region_code,
+        subject_collection=subject_collection,
+        protected_collection=protected_collection,
+        resolved=resolved,
+    )
+    sql, params = vio.ledger_sql(flt)
+    records = [dict(r._mapping) for r in await conn.execute(text(sql), params)]
+    if f == "json":
+        return JSONResponse({"violations": [vio._jsonable(r) for r in records]})
+    rows = (vio.ledger_row(r, lang) for r in records)
+    headers = vio.ledger_headers(lang)
+    name = "violations_ledger"
+    if f == "csv":
+        return StreamingResponse(
+            csv_chunks(headers, rows),
+            media_type=CSV_MEDIA_TYPE,
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    sheet = "违法问题台账" if lang == "zh" else "Violations"
+    return Response(
+        xlsx_bytes(sheet, headers, rows),
+        media_type=XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+    )
+
+
+@router.get("/violations/{violation_id}", summary="One violation with its events")
+async def get_violation(request: Request, conn: ConnDep, violation_id: int) -> dict[str, Any]:
+    reject_unknown(request, set())
+    return await vio.get_violation(conn, violation_id)
+
+
+@router.post(
+    "/violations/{violation_id}/transitions",
+    summary="Change a violation's status (inspector verifies, editor rectifies)",
+    description='Body: `{"to": "confirmed"}` or `{"action": "confirm"}`, with `note` '
+    "and `evidence` (photo ids/URLs with position and time). Illegal steps are 409, naming "
+    "the current status and the allowed ones; see GET /violations/transitions.",
+)
+async def post_transition(
+    request: Request,
+    engine: EngineDep,
+    violation_id: int,
+    body: vio.TransitionIn,
+    principal: Inspector,
+):
+    reject_unknown(request, set())
+    async with write_transaction(engine, principal) as conn:
+        return await vio.transition(conn, violation_id, body, principal)

