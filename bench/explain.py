@@ -115,7 +115,7 @@ def run(database_url: str, client: httpx.Client, tipg: str, counts: dict, hotspo
         )
         case = CASES["pits_x_grade1_zones"]
         service = service_sql(database_url, case)
-        label = "service's geo.overlaps.overlap_sql" if service else "reference SQL"
+        label = "service's geo.violations.overlaps.overlap_sql" if service else "reference SQL"
         sql, params = service or (
             REFERENCE_SQL,
             {

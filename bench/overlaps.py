@@ -3,8 +3,8 @@ the service's ``/overlaps`` endpoint, the same SQL run bare (psycopg, fetching e
 the floor) and geopandas ``overlay`` on the GeoPackages (what a planner would otherwise do:
 read both files, overlay, measure the pieces in an equal-area projection).
 
-The bare SQL is the service's own (``geo.overlaps.overlap_sql``, the statement the endpoint
-streams) when the violations stream's module is present; until it is merged, this module's
+The bare SQL is the service's own (``geo.violations.overlaps.overlap_sql``, the statement the
+endpoint streams) when the violations stream's module is present; until it is merged, this module's
 reference query (GiST join, geodesic overlap area) stands in, and the report says which.
 """
 
@@ -149,7 +149,7 @@ def run(
     with engine.connect() as conn:
         for name, case in CASES.items():
             service = service_sql(database_url, case)
-            out["sql"] = "service (geo.overlaps.overlap_sql)" if service else out["sql"]
+            out["sql"] = "service (geo.violations.overlaps.overlap_sql)" if service else out["sql"]
             contenders = {
                 "bare_sql": lambda c=case, s=service: bare_sql(conn, c, s),
                 "bare_sql_jit_off": lambda c=case, s=service: bare_sql(conn, c, s, jit=False),

@@ -1,6 +1,6 @@
 """File imports into a feature layer: ``POST /collections/{id}/import`` (multipart, field
 ``file``). The upload is spooled to a temporary file (never held whole in memory), then
-loaded through COPY into staging and checked in SQL (geo.import_load) in a worker thread."""
+loaded through COPY into staging and checked in SQL (geo.files.load) in a worker thread."""
 
 from __future__ import annotations
 

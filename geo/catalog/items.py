@@ -52,7 +52,7 @@ class ItemsQuery:
     datetime: tuple[date | None, date | None] | None = None
     attributes: dict[str, str] = field(default_factory=dict)
     cursor: str | None = None
-    # A parsed CQL2 tree (geo.filters.parse) and the CRS of its geometry literals.
+    # A parsed CQL2 tree (geo.catalog.filters.parse) and the CRS of its geometry literals.
     filter: dict[str, Any] | bool | None = None
     filter_crs: CRS = crs_mod.DEFAULT
     # (queryable name, descending?) pairs; the primary key is always the last key.

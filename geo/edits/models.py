@@ -1,5 +1,5 @@
 """Models of the edits module: the append-only audit log (see migration 0005_edits).
-The row version of ``features`` (behind ETags) is declared on ``geo.models.Feature``."""
+The row version of ``features`` (behind ETags) is declared on ``geo.kernel.models.Feature``."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Create, replace, update and delete features (OGC API – Features Part 4), with optimistic
-concurrency through row versions. Callers run these inside ``geo.db.write_transaction`` so
+concurrency through row versions. Callers run these inside ``geo.kernel.db.write_transaction`` so
 the database knows the actor (audit) and the region scope (trigger)."""
 
 from __future__ import annotations

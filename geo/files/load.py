@@ -169,7 +169,7 @@ def _validate(conn: Connection, coll: Collection, settings: Settings, principal,
 
 
 def collection(conn: Connection, name: str) -> Collection:
-    """The registered layer ``name`` (sync twin of geo.catalog.get_collection)."""
+    """The registered layer ``name`` (sync twin of geo.catalog.sources.get_collection)."""
     from geo.catalog.sources import _COLUMNS, _collection
     from geo.kernel.errors import NotFound
 

@@ -131,7 +131,7 @@ def _transformer(crs: str):
     proj = ProjCRS.from_user_input(crs)
     if proj.equals(ProjCRS.from_epsg(4326), ignore_axis_order=True) or proj.to_epsg() in (
         4326,
-        4490,  # CGCS2000 agrees with WGS 84 to well under a metre (see geo/models.py)
+        4490,  # CGCS2000 agrees with WGS 84 to well under a metre (see geo/kernel/models.py)
     ):
         return None
     t = Transformer.from_crs(proj, 4326, always_xy=True)

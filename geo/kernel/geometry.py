@@ -18,7 +18,7 @@ Choices (see README, "Editing"):
 >>> check_structure({"type": "Point", "coordinates": [87.3, 44.0, 5]})
 Traceback (most recent call last):
 ...
-geo.errors.InvalidInput: geometry: 3D position [87.3, 44.0, 5] refused; send 2D positions
+geo.kernel.errors.InvalidInput: geometry: 3D position [87.3, 44.0, 5] refused; send 2D positions
 """
 
 from __future__ import annotations

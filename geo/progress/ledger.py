@@ -1,5 +1,5 @@
 """Ledgers (台账) of restoration records and tasks: their columns, in English or Chinese.
-Writing them as XLSX or CSV is geo.tabular's job (one serializer per format for every
+Writing them as XLSX or CSV is geo.kernel.tabular's job (one serializer per format for every
 ledger). No HTTP here: the routers wrap these in responses."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Mapbox Vector Tiles of any collection, built by PostGIS in one statement.
 
-Every collection is read through its :class:`~geo.catalog.Source`, so a collection another
+Every collection is read through its :class:`~geo.catalog.sources.Source`, so a collection another
 module registers in ``SPECIAL_SOURCES`` (e.g. ``violations``) gets tiles with no change here.
 
 The tile envelope is computed in EPSG:3857 (``ST_TileEnvelope``) and transformed once to the
@@ -13,7 +13,7 @@ zoom, and clipped/quantised by ``ST_AsMVTGeom``.
 >>> validate_tile(3, 7, 8)
 Traceback (most recent call last):
 ...
-geo.errors.NotFound: tile column 8 is outside tile matrix 3 (0..7)
+geo.kernel.errors.NotFound: tile column 8 is outside tile matrix 3 (0..7)
 """
 
 from __future__ import annotations

@@ -75,7 +75,7 @@ def point_wgs84(lon: float, lat: float, in_crs: InputCRS) -> tuple[float, float]
             "crs: the point check takes longitude/latitude: EPSG:4326, EPSG:4490 or GCJ02",
             parameter="crs",
         )
-    return lon, lat  # CGCS2000 = WGS 84 to well under a metre (see geo/models.py)
+    return lon, lat  # CGCS2000 = WGS 84 to well under a metre (see geo/kernel/models.py)
 
 
 _LAYERS = """
@@ -157,7 +157,7 @@ async def point_check(
     ]
     violation_rows = [dict(zip(keys, r, strict=True)) for r in violations]
     # Rectification tasks (progress stream) that cover these features or violations.
-    # Their state today comes from the one definition of task state (geo.tasks.TASK_STATE).
+    # Their state today comes from the one definition of task state (geo.progress.tasks.TASK_STATE).
     tasks = await conn.execute(
         text(
             "SELECT x.id, x.code, x.title, x.round, x.deadline::text, x.deadline_kind,"

@@ -15,7 +15,7 @@ Plan shape (EXPLAIN ANALYZE, mining_pits × water_source_zones, sample data)::
 
 With a selective protected filter (grade=1) the planner swaps the sides and probes the
 subject layer's GiST instead: one GiST probe per feature of the outer side. Attribute
-filters are JSONB containment, typed by each layer's schema (geo/items.py ``filter_where``).
+filters are JSONB containment, typed by each layer's schema (geo/catalog/items.py ``filter_where``).
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ class OverlapQuery:
     protected: Collection
     subject_attributes: dict[str, str] = field(default_factory=dict)
     protected_attributes: dict[str, str] = field(default_factory=dict)
-    # Parsed CQL2 trees (geo.filters.parse) on each side.
+    # Parsed CQL2 trees (geo.catalog.filters.parse) on each side.
     subject_filter: dict[str, Any] | bool | None = None
     protected_filter: dict[str, Any] | bool | None = None
     region: str | None = None

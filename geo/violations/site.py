@@ -1,7 +1,7 @@
 """Site check (选址符合性审查): a proposed polygon against every protected layer, i.e. every
 layer on the protected side of an enabled rule. One SQL statement measures every zone
 within the search radius (GiST on (layer, geom)), the rules each zone triggers, and the
-share of the site inside triggering zones; the verdict rule is in geo/checks.py."""
+share of the site inside triggering zones; the verdict rule is in geo/violations/checks.py."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ Two generic trigger functions, attachable to any table with a ``region_code`` co
 
 * ``rm_enforce_region_scope()`` refuses INSERT/UPDATE/DELETE of rows whose region code (old
   and new) lies outside the transaction's ``rm.regions`` setting (set by
-  ``geo.db.write_transaction``; '*' or unset means everywhere). It raises SQLSTATE ``RM403``,
+  ``geo.kernel.db.write_transaction``; '*' or unset means everywhere). It raises SQLSTATE ``RM403``,
   which the HTTP layer maps to 403.
   Why a trigger and not row-level security: the app connects as the table owner (a
   superuser here), and RLS is bypassed by superusers and, unless FORCE'd, by owners. A
@@ -41,7 +41,7 @@ depends_on: str | Sequence[str] | None = None
 FUNCTIONS = r"""
 -- Is a row in region `code` writable under the scope `scope` ('*' / NULL / '' = everywhere,
 -- else comma-separated codes; a prefecture or region code covers its counties)?
--- Mirrors geo.auth.Principal.covers.
+-- Mirrors geo.kernel.auth.Principal.covers.
 CREATE FUNCTION rm_region_allowed(code text, scope text) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE

@@ -41,7 +41,7 @@ ITEM_PARAMS = {
     "properties",
     "as_of",
 }
-# f values of the items endpoint: pages (json/html) or whole-result exports (geo.exports).
+# f values of the items endpoint: pages (json/html) or whole-result exports (geo.files.exports).
 ITEM_FORMATS = ("json", "html", *exports.FORMATS)
 
 
@@ -259,7 +259,7 @@ def build_router(settings: Settings) -> APIRouter:
 
 
 def _export(request: Request, coll: Collection, q: ItemsQuery, fmt: str, limit: int | None):
-    """Every feature matching the filters, in one file (the serializer of ``geo.exports``)."""
+    """Every feature matching the filters, in one file (the serializer of ``geo.files.exports``)."""
     spec, body = exports.export(request.app.state.sync_engine, fmt, coll, q, limit)
     return StreamingResponse(
         body,
