@@ -292,8 +292,8 @@ def _flagged_items_sql(flagged: str) -> str:
 
 
 def _with_ratio(r: dict[str, Any]) -> dict[str, Any]:
-    """Drops the grouping flag and adds the ratio and the areas in mu."""
-    r.pop("g")
+    """The row without its grouping flag, with the ratio and the areas in mu."""
+    r = {k: v for k, v in r.items() if k != "g"}
     rep, mea = r["reported_ha"], r["measured_ha"] or 0
     r["ratio_reported_to_measured"] = round(rep / mea, 4) if mea else None
     r["reported_mu"] = round(rep * MU_PER_HA, 2)
@@ -312,9 +312,8 @@ async def reported_vs_measured(
     params = {"tol": tolerance, **where.params}
     rows = [dict(r._mapping) for r in await conn.execute(text(_per_county_sql(flagged)), params)]
     items = await conn.execute(text(_flagged_items_sql(flagged)), params)
-    totals = [_with_ratio(r) for r in rows if r["g"] == 1]
     counties = [_with_ratio(r) for r in rows if r["g"] == 0]
-    total = totals[0] if totals else None
+    total = next((_with_ratio(r) for r in rows if r["g"] == 1), None)
     if total:
         total["region_code"] = region
         total["region_name"] = None
