@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 
 from app.deps import ConnDep, reject_unknown
 from app.render.ledger import check_format, ledger_response
-from geo.progress import ledger, tasks
+from geo.progress import listings, tasks
 
 router = APIRouter(tags=["Tasks"])
 Region = Annotated[str | None, Query(pattern=r"^[0-9]{6}$")]
@@ -32,11 +32,11 @@ async def list_tasks(
 ):
     reject_unknown(request, TASK_FILTERS)
     fmt, lang = check_format(f, lang)
-    as_of = as_of or date.today()
-    rows = await tasks.list_tasks(conn, as_of, status, overdue, round, region, party, feature_id)
-    body = {"as_of": as_of.isoformat(), "count": len(rows), "tasks": rows}
+    result = await listings.task_listing(
+        conn, as_of or date.today(), status, overdue, round, region, party, feature_id
+    )
     return ledger_response(
-        fmt, lang, ledger.TASK_COLUMNS, rows, body, ("rectification_tasks", "整改任务台账"), as_of
+        fmt, lang, result.columns, result.rows, result.body, result.stems, result.as_of
     )
 
 
