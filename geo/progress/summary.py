@@ -3,10 +3,11 @@
 Definitions (also in the README):
 - ``area_ha``: measured area of the features (from their geometry, ``features.area_m2``);
   ``area_mu`` = ``area_ha`` × 15.
-- ``completed_count`` / ``completed_area_ha``: status completed, accepted or repurposed;
-  ``completion_by_count`` and ``completion_by_area`` are their shares of ``count``/``area_ha``.
-- ``started_count`` / ``started_area_ha``: in_progress, completed, accepted or repurposed
-  (the reports' "已完成和启动").
+- ``completed_count`` / ``completed_area_ha``: a closed status (``vocab.CLOSED``: completed,
+  accepted or repurposed); ``completion_by_count`` and ``completion_by_area`` are their
+  shares of ``count``/``area_ha``.
+- ``started_count`` / ``started_area_ha``: ``vocab.STARTED`` (in_progress or closed; the
+  reports' "已完成和启动").
 - ``overdue_count``: deadline (as of that date) before ``as_of`` and not closed.
 - A record counts from its first event on; before it, it does not exist yet.
 """
