@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from app.render.html import render
+from geo.progress import vocab
 
 router = APIRouter(tags=["Web"], include_in_schema=False)
 
@@ -18,4 +19,5 @@ async def map_page(request: Request):
 
 @router.get("/dashboard", response_class=HTMLResponse)
 async def dashboard_page(request: Request):
-    return render(request, "dashboard.html")
+    # The progress vocabulary (status order) comes from the server, not a copy in the script.
+    return render(request, "dashboard.html", vocab=vocab.for_client())

@@ -14,11 +14,12 @@ from app.auth import Editor, check_region
 from app.deps import ConnDep, EngineDep, reject_unknown
 from app.render.ledger import check_format, ledger_response
 from geo.kernel.db import write_transaction
-from geo.progress import ledger, restoration
+from geo.progress import listings, restoration, vocab
 
 router = APIRouter(tags=["Restoration"])
 
-Status = Literal["not_started", "planned", "in_progress", "completed", "accepted", "repurposed"]
+Status = Literal[vocab.RESTORATION_STATUSES]
+Funding = Literal[vocab.FUNDING]
 FeatureId = Annotated[int, Path(alias="featureId", ge=1)]
 
 
@@ -34,7 +35,7 @@ class EventBody(BaseModel):
     target_area_ha: float | None = None
     restored_area_ha: float | None = None
     plan_ref: str | None = Field(None, max_length=1000)
-    funding: Literal["public", "social_capital", "mixed"] | None = None
+    funding: Funding | None = None
     deadline: date | None = None
     responsible_unit: str | None = Field(None, max_length=500)
 
@@ -102,15 +103,9 @@ async def list_records(
 ):
     reject_unknown(request, {"layer", "region", "status", "overdue", "as_of", "lang"})
     fmt, lang = check_format(f, lang)
-    as_of = as_of or date.today()
-    rows = await restoration.list_records(conn, as_of, layer, region, status, overdue)
-    body = {"as_of": as_of.isoformat(), "count": len(rows), "records": rows}
+    result = await listings.restoration_listing(
+        conn, as_of or date.today(), layer, region, status, overdue
+    )
     return ledger_response(
-        fmt,
-        lang,
-        ledger.RESTORATION_COLUMNS,
-        rows,
-        body,
-        ("restoration_ledger", "恢复治理台账"),
-        as_of,
+        fmt, lang, result.columns, result.rows, result.body, result.stems, result.as_of
     )

@@ -6,12 +6,10 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
-from sqlalchemy import text
 
 from app.deps import ConnDep, reject_unknown
 from app.render.ledger import check_format, ledger_response
-from geo.kernel.errors import NotFound
-from geo.progress import ledger, tasks
+from geo.progress import listings, tasks
 
 router = APIRouter(tags=["Tasks"])
 Region = Annotated[str | None, Query(pattern=r"^[0-9]{6}$")]
@@ -34,11 +32,11 @@ async def list_tasks(
 ):
     reject_unknown(request, TASK_FILTERS)
     fmt, lang = check_format(f, lang)
-    as_of = as_of or date.today()
-    rows = await tasks.list_tasks(conn, as_of, status, overdue, round, region, party, feature_id)
-    body = {"as_of": as_of.isoformat(), "count": len(rows), "tasks": rows}
+    result = await listings.task_listing(
+        conn, as_of or date.today(), status, overdue, round, region, party, feature_id
+    )
     return ledger_response(
-        fmt, lang, ledger.TASK_COLUMNS, rows, body, ("rectification_tasks", "整改任务台账"), as_of
+        fmt, lang, result.columns, result.rows, result.body, result.stems, result.as_of
     )
 
 
@@ -63,19 +61,4 @@ async def get_task(
     as_of: date | None = None,
 ):
     reject_unknown(request, {"as_of"})
-    as_of = as_of or date.today()
-    found = (
-        await conn.execute(
-            text("SELECT id, problem FROM rectification_tasks WHERE code = :c"), {"c": code}
-        )
-    ).first()
-    if found is None:
-        raise NotFound(f"task {code!r} does not exist")
-    rows = await tasks.list_tasks(conn, as_of, code=code)
-    if not rows:
-        raise NotFound(f"task {code!r} has no status as of {as_of.isoformat()}")
-    return {
-        **rows[0],
-        "problem": found.problem,
-        "notes": await tasks.task_notes(conn, found.id, as_of),
-    }
+    return await tasks.get_task(conn, code, as_of or date.today())

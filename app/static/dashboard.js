@@ -5,6 +5,8 @@
 "use strict";
 (() => {
   const $ = (id) => document.getElementById(id);
+  // the progress vocabulary as the server defines it (geo/progress/vocab.py)
+  const VOCAB = JSON.parse($("rm-vocab").textContent);
   applyI18n();
   $("btn-lang").addEventListener("click", toggleLang);
 
@@ -33,7 +35,7 @@
     if (!r.ok) return unavailable($("chart-status"), r);
     const groups = r.data.groups || [];
     // statuses in lifecycle order (colours go from grey to green), unknown ones last
-    const LIFECYCLE = ["not_started", "planned", "in_progress", "completed", "accepted", "repurposed"];
+    const LIFECYCLE = VOCAB.restoration_statuses;
     const found = new Set(groups.flatMap((g) => Object.keys(g.by_status || {})));
     const keys = [...LIFECYCLE.filter((k) => found.has(k)), ...[...found].filter((k) => !LIFECYCLE.includes(k))];
     const rows = groups.map((g) => ({

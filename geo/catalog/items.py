@@ -17,6 +17,7 @@ from geo.catalog import filters
 from geo.catalog.queryables import Queryable, json_type, queryables
 from geo.catalog.sources import Collection, Source
 from geo.kernel import crs as crs_mod
+from geo.kernel import regions
 from geo.kernel.crs import CRS
 from geo.kernel.errors import InvalidParameter, NotFound
 
@@ -185,15 +186,7 @@ def _typed(value: str, schema: dict[str, Any], name: str) -> Any:
 def region_clause(where: Where, column: str, code: str, parameter: str = "region_code") -> None:
     """County codes match themselves; prefecture and region codes match their counties
     (GB/T 2260 codes nest: 650000 ⊃ 652300 ⊃ 652324)."""
-    if not (len(code) == 6 and code.isdigit()):
-        raise InvalidParameter(
-            f"{parameter}: {code!r} is not a 6-digit division code", parameter=parameter
-        )
-    prefix = code[:2] if code.endswith("0000") else code[:4] if code.endswith("00") else code
-    if prefix == code:
-        where.add(f"{column} = {where.bind(code)}")
-    else:
-        where.add(f"{column} LIKE {where.bind(prefix + '%')}")
+    where.add(regions.region_sql(column, regions.check_code(code, parameter), where.bind))
 
 
 # --- SQL --------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from geo.kernel.errors import Conflict, InvalidInput, NotFound
+from geo.kernel.regions import region_matches
 
 ROLES = ("viewer", "inspector", "editor", "admin")
 RANK = {role: i for i, role in enumerate(ROLES)}
@@ -39,10 +40,7 @@ class Principal:
             return True
         if region_code is None:
             return False
-        return any(
-            region_code == r or (r.endswith("00") and region_code.startswith(r.rstrip("0")[:4]))
-            for r in self.regions
-        )
+        return any(region_matches(region_code, r) for r in self.regions)
 
 
 def _digest(key: str) -> str:

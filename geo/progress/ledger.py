@@ -10,6 +10,7 @@ from typing import Any
 
 from geo.kernel import tabular
 from geo.progress.summary import MU_PER_HA
+from geo.progress.vocab import FUNDING_ZH, RESTORATION_STATUS_ZH, TASK_STATUS_ZH
 
 
 @dataclass(frozen=True)
@@ -30,22 +31,12 @@ class Column:
         return v
 
 
-RESTORATION_STATUS_ZH = {
-    "not_started": "未启动",
-    "planned": "已编制方案",
-    "in_progress": "治理中",
-    "completed": "已完成",
-    "accepted": "已验收",
-    "repurposed": "转型利用",
-}
-FUNDING_ZH = {"public": "财政资金", "social_capital": "社会资本", "mixed": "混合"}
 LAYER_ZH = {
     "mining_pits": "历史遗留采坑",
     "grassland_occupations": "违法占用草原",
     "wetland_parks": "湿地公园",
     "water_source_zones": "饮用水水源保护区",
 }
-TASK_STATUS_ZH = {"completed": "已完成", "in_progress": "正在持续推进", "ongoing": "长期坚持"}
 ROUND_ZH = {"xj_regional_1": "自治区第一轮督察", "central_2": "第二轮中央督察"}
 PARTY_ZH = {"changji": "昌吉州", "xinjiang": "自治区", "bingtuan": "兵团"}
 

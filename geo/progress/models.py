@@ -26,22 +26,14 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from geo.kernel.models import Base
-
-RESTORATION_STATUSES = (
-    "not_started",
-    "planned",
-    "in_progress",
-    "completed",
-    "accepted",
-    "repurposed",
+from geo.progress.vocab import (
+    DEADLINE_KINDS,
+    FUNDING,
+    NO_DATE,
+    RESTORATION_STATUSES,
+    TASK_STATUSES,
+    sql_in,
 )
-FUNDING = ("public", "social_capital", "mixed")
-TASK_STATUSES = ("completed", "in_progress", "ongoing")
-DEADLINE_KINDS = ("date", "immediate_ongoing", "date_then_ongoing")
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class RestorationRecord(Base):
@@ -85,8 +77,8 @@ class RestorationEvent(Base):
     )
 
     __table_args__ = (
-        CheckConstraint(_in("status", RESTORATION_STATUSES), name="status"),
-        CheckConstraint(f"funding IS NULL OR {_in('funding', FUNDING)}", name="funding"),
+        CheckConstraint(sql_in("status", RESTORATION_STATUSES), name="status"),
+        CheckConstraint(f"funding IS NULL OR {sql_in('funding', FUNDING)}", name="funding"),
         CheckConstraint("restored_area_ha >= 0", name="restored_nonnegative"),
         CheckConstraint("target_area_ha IS NULL OR target_area_ha >= 0", name="target_nonnegative"),
         CheckConstraint(
@@ -129,9 +121,9 @@ class RectificationTask(Base):
     )
 
     __table_args__ = (
-        CheckConstraint(_in("deadline_kind", DEADLINE_KINDS), name="deadline_kind"),
+        CheckConstraint(sql_in("deadline_kind", DEADLINE_KINDS), name="deadline_kind"),
         CheckConstraint(
-            "(deadline_kind = 'immediate_ongoing') = (deadline IS NULL)", name="deadline_present"
+            f"(deadline_kind = '{NO_DATE}') = (deadline IS NULL)", name="deadline_present"
         ),
         Index("ix_rectification_tasks_region_code", "region_code"),
     )
@@ -157,7 +149,7 @@ class TaskNote(Base):
     )
 
     __table_args__ = (
-        CheckConstraint(f"status IS NULL OR {_in('status', TASK_STATUSES)}", name="status"),
+        CheckConstraint(f"status IS NULL OR {sql_in('status', TASK_STATUSES)}", name="status"),
         Index("ix_task_notes_task_date", "task_id", "note_date", "id"),
     )
 

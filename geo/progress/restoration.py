@@ -21,9 +21,11 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from geo.catalog.items import Where
 from geo.kernel.auth import Principal
 from geo.kernel.errors import Conflict, InvalidInput, InvalidParameter, NotFound
-from geo.kernel.regions import region_filter
+from geo.kernel.regions import region_sql
+from geo.progress.vocab import CLOSED, INITIAL, RESTORATION_STATUSES
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "not_started": ("not_started", "planned", "repurposed"),
@@ -33,11 +35,6 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "accepted": (),
     "repurposed": (),
 }
-INITIAL = ("not_started", "planned")
-# Closed items: they count as complete and are never overdue.
-DONE = ("completed", "accepted", "repurposed")
-# Restoration has begun (the reports' "已完成和启动").
-STARTED = ("in_progress", "completed", "accepted", "repurposed")
 # Areas are kept to 0.01 ha; the measured area is compared after rounding to that.
 AREA_SLACK_HA = 0.005
 
@@ -67,8 +64,7 @@ g.name AS region_name, f.properties->>'town' AS town,
 round((f.area_m2 / 10000)::numeric, 4)::float8 AS measured_area_ha,
 s.status, s.target_area_ha, s.restored_area_ha, s.plan_ref, s.funding, s.deadline,
 s.responsible_unit, s.event_date AS last_event_date, s.note AS last_note,
-(s.deadline IS NOT NULL AND s.deadline < :as_of AND s.status NOT IN
-    ('completed', 'accepted', 'repurposed')) AS overdue
+(s.deadline IS NOT NULL AND s.deadline < :as_of AND s.status <> ALL(:closed)) AS overdue
 """
 
 
@@ -268,7 +264,7 @@ async def record_with_events(conn: AsyncConnection, feature_id: int, as_of: date
                 " JOIN s ON s.record_id = r.id JOIN features f ON f.id = r.feature_id"
                 " LEFT JOIN regions g ON g.code = f.region_code WHERE f.id = :fid"
             ),
-            {"as_of": as_of, "fid": feature_id},
+            {"as_of": as_of, "closed": list(CLOSED), "fid": feature_id},
         )
     ).first()
     if row is None:
@@ -300,30 +296,27 @@ async def list_records(
     overdue: bool | None = None,
 ) -> list[dict[str, Any]]:
     """One row per record as of ``as_of`` (a ledger row), ordered by layer and code."""
-
-    where, params = [region_filter(region)], {"as_of": as_of}
+    where = Where()
     if region:
-        params["region"] = region
+        where.add(region_sql("f.region_code", region, where.bind))
     if layer:
-        where.append("f.layer = :layer")
-        params["layer"] = layer
+        where.add(f"f.layer = {where.bind(layer)}")
     if status:
-        if status not in TRANSITIONS:
+        if status not in RESTORATION_STATUSES:
             raise InvalidParameter(
                 f"status: unknown restoration status {status!r}; use one of "
-                f"{', '.join(TRANSITIONS)}",
+                f"{', '.join(RESTORATION_STATUSES)}",
                 parameter="status",
             )
-        where.append("s.status = :status")
-        params["status"] = status
+        where.add(f"s.status = {where.bind(status)}")
     sql = (
         f"WITH s AS ({STATE_AS_OF}) SELECT * FROM (SELECT {RECORD_COLUMNS}"
         " FROM restoration_records r JOIN s ON s.record_id = r.id"
         " JOIN features f ON f.id = r.feature_id LEFT JOIN regions g ON g.code = f.region_code"
-        f" WHERE {' AND '.join(where)}) x"
+        f" WHERE {where.sql}) x"
     )
     if overdue is not None:
-        sql += " WHERE x.overdue = :overdue"
-        params["overdue"] = overdue
+        sql += f" WHERE x.overdue = {where.bind(overdue)}"
     sql += " ORDER BY x.layer, x.code"
+    params = {"as_of": as_of, "closed": list(CLOSED), **where.params}
     return [_row(r) for r in (await conn.execute(text(sql), params)).all()]

@@ -3,10 +3,11 @@
 Definitions (also in the README):
 - ``area_ha``: measured area of the features (from their geometry, ``features.area_m2``);
   ``area_mu`` = ``area_ha`` × 15.
-- ``completed_count`` / ``completed_area_ha``: status completed, accepted or repurposed;
-  ``completion_by_count`` and ``completion_by_area`` are their shares of ``count``/``area_ha``.
-- ``started_count`` / ``started_area_ha``: in_progress, completed, accepted or repurposed
-  (the reports' "已完成和启动").
+- ``completed_count`` / ``completed_area_ha``: a closed status (``vocab.CLOSED``: completed,
+  accepted or repurposed); ``completion_by_count`` and ``completion_by_area`` are their
+  shares of ``count``/``area_ha``.
+- ``started_count`` / ``started_area_ha``: ``vocab.STARTED`` (in_progress or closed; the
+  reports' "已完成和启动").
 - ``overdue_count``: deadline (as of that date) before ``as_of`` and not closed.
 - A record counts from its first event on; before it, it does not exist yet.
 """
@@ -19,11 +20,15 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from geo.catalog.items import Where
 from geo.kernel.errors import InvalidParameter
-from geo.kernel.regions import region_filter
+from geo.kernel.regions import region_sql
 from geo.progress.restoration import STATE_AS_OF
+from geo.progress.vocab import CLOSED, STARTED
 
 MU_PER_HA = 15
+# The statuses the measures count, bound as arrays into every summary statement.
+_VOCAB = {"closed": list(CLOSED), "started": list(STARTED)}
 GROUPS = {
     "region": ("f.region_code", "g.name"),
     "layer": ("f.layer",),
@@ -51,23 +56,27 @@ def parse_group_by(value: str | None) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def items_sql(layer: str | None, region: str | None, status: str | None = None) -> str:
-    """The restorable items as of :as_of, one row each, with measured area and overdue flag."""
-    where = [region_filter(region)]
+def _filters(where: Where, layer: str | None, region: str | None) -> str:
+    """Adds the layer and region filters on ``f`` (features) to ``where``; returns its SQL."""
+    if region:
+        where.add(region_sql("f.region_code", region, where.bind))
     if layer:
-        where.append("f.layer = :layer")
-    if status:
-        where.append("s.status = :status")
+        where.add(f"f.layer = {where.bind(layer)}")
+    return where.sql
+
+
+def items_sql(where_sql: str) -> str:
+    """The restorable items as of :as_of, one row each, with measured area and overdue flag."""
     return f"""
         SELECT f.id AS feature_id, f.layer, f.region_code, g.name AS region_name, s.status,
                f.area_m2 / 10000 AS area_ha, s.restored_area_ha, s.target_area_ha,
                (s.deadline IS NOT NULL AND s.deadline < :as_of
-                AND s.status NOT IN ('completed', 'accepted', 'repurposed')) AS overdue
+                AND s.status <> ALL(:closed)) AS overdue
         FROM ({STATE_AS_OF}) s
         JOIN restoration_records r ON r.id = s.record_id
         JOIN features f ON f.id = r.feature_id
         LEFT JOIN regions g ON g.code = f.region_code
-        WHERE {" AND ".join(where)}
+        WHERE {where_sql}
     """
 
 
@@ -76,31 +85,18 @@ def _measures() -> str:
     return """
         count(*) AS n, sum(area_ha) AS area, sum(restored_area_ha) AS restored,
         sum(target_area_ha) AS target,
-        count(*) FILTER (WHERE status IN ('completed', 'accepted', 'repurposed')) AS done_n,
-        coalesce(sum(area_ha) FILTER (WHERE status IN ('completed', 'accepted', 'repurposed')),
-                 0) AS done_area,
-        count(*) FILTER (WHERE status IN ('in_progress', 'completed', 'accepted', 'repurposed'))
-            AS started_n,
-        coalesce(sum(area_ha) FILTER (WHERE status IN ('in_progress', 'completed', 'accepted',
-                 'repurposed')), 0) AS started_area,
+        count(*) FILTER (WHERE status = ANY(:closed)) AS done_n,
+        coalesce(sum(area_ha) FILTER (WHERE status = ANY(:closed)), 0) AS done_area,
+        count(*) FILTER (WHERE status = ANY(:started)) AS started_n,
+        coalesce(sum(area_ha) FILTER (WHERE status = ANY(:started)), 0) AS started_area,
         count(*) FILTER (WHERE overdue) AS overdue_n
     """
 
 
-async def summary(
-    conn: AsyncConnection,
-    as_of: date,
-    group_by: list[str],
-    layer: str | None = None,
-    region: str | None = None,
-) -> dict[str, Any]:
-    """Counts and areas by the chosen groups, a ``by_status`` breakdown in each group and a
-    total: one query (per-status partial sums, rolled up)."""
-    cols = [c for g in group_by for c in GROUPS[g]]
-    outer_cols = [_ALIASES[c] for c in cols]
+def _summary_sql(outer_cols: list[str], where_sql: str) -> str:
+    """Groups (g = 0) and the total (g = 1), each split by status; then rolled up with a
+    by_status object. (GROUPING SETS cannot tell the two apart when grouping by status.)"""
     inner_group = ", ".join(dict.fromkeys([*outer_cols, "status"]))
-    # Groups (g = 0) and the total (g = 1), each split by status; then rolled up with a
-    # by_status object. (GROUPING SETS cannot tell the two apart when grouping by status.)
     parts = []
     if outer_cols:
         parts.append(
@@ -112,8 +108,8 @@ async def summary(
         f"SELECT 1 AS g, {total_cols}status AS st, {_measures()} FROM items GROUP BY status"
     )
     sel_cols = "".join(f"{c}, " for c in outer_cols)
-    sql = f"""
-        WITH items AS ({items_sql(layer, region)}),
+    return f"""
+        WITH items AS ({items_sql(where_sql)}),
         per_status AS ({" UNION ALL ".join(parts)})
         SELECT g, {sel_cols}
                sum(n)::int AS count, sum(area) AS area_ha, sum(restored) AS restored_area_ha,
@@ -129,14 +125,23 @@ async def summary(
         GROUP BY g{"".join(f", {c}" for c in outer_cols)}
         ORDER BY g{"".join(f", {c}" for c in outer_cols)}
     """
-    params = {"as_of": as_of, "layer": layer, "region": region}
-    rows = (
-        await conn.execute(
-            text(sql), {k: v for k, v in params.items() if v is not None or k == "as_of"}
-        )
-    ).all()
+
+
+async def summary(
+    conn: AsyncConnection,
+    as_of: date,
+    group_by: list[str],
+    layer: str | None = None,
+    region: str | None = None,
+) -> dict[str, Any]:
+    """Counts and areas by the chosen groups, a ``by_status`` breakdown in each group and a
+    total: one query (per-status partial sums, rolled up)."""
+    outer_cols = [_ALIASES[c] for g in group_by for c in GROUPS[g]]
+    where = Where()
+    sql = _summary_sql(outer_cols, _filters(where, layer, region))
+    params = {"as_of": as_of, **_VOCAB, **where.params}
     groups, total = [], None
-    for row in rows:
+    for row in (await conn.execute(text(sql), params)).all():
         m = dict(row._mapping)
         entry = _finish(m, outer_cols)
         if m["g"] == 0 and outer_cols:
@@ -196,9 +201,8 @@ async def series(
     """Month by month (state at each month's end): counts by status, restored area, one query."""
     if start > end:
         raise InvalidParameter("from: must not be after to", parameter="from")
-    where = [region_filter(region)]
-    if layer:
-        where.append("f.layer = :layer")
+    where = Where()
+    where_sql = _filters(where, layer, region)
     sql = f"""
         WITH months AS (
             SELECT m::date AS month_start, (m + interval '1 month' - interval '1 day')::date
@@ -216,7 +220,7 @@ async def series(
             ) s
             JOIN restoration_records r ON r.id = s.record_id
             JOIN features f ON f.id = r.feature_id
-            WHERE {" AND ".join(where)}
+            WHERE {where_sql}
         ),
         per_status AS (
             SELECT month_start, status, count(*) AS n, sum(restored_area_ha) AS restored
@@ -230,11 +234,7 @@ async def series(
         FROM months mo LEFT JOIN per_status p ON p.month_start = mo.month_start
         GROUP BY mo.month_start ORDER BY mo.month_start
     """
-    params: dict[str, Any] = {"start": start, "end": end}
-    if layer:
-        params["layer"] = layer
-    if region:
-        params["region"] = region
+    params = {"start": start, "end": end, **where.params}
     rows = (await conn.execute(text(sql), params)).all()
     return {
         "from": start.isoformat(),
@@ -245,33 +245,22 @@ async def series(
     }
 
 
-async def reported_vs_measured(
-    conn: AsyncConnection, layer: str | None, region: str | None, tolerance: float
-) -> dict[str, Any]:
-    """Features with a ``reported_area_ha`` attribute: reported against measured area, flagged
-    when they differ by more than ``tolerance`` (a share of the measured area), summed per
-    county with a prefecture total (GROUPING SETS)."""
-    where = ["f.properties ? 'reported_area_ha'", region_filter(region)]
-    if layer:
-        where.append("f.layer = :layer")
-    params: dict[str, Any] = {"tol": tolerance}
-    if layer:
-        params["layer"] = layer
-    if region:
-        params["region"] = region
-    base = f"""
-        SELECT f.id, f.layer, f.code, f.name, f.region_code, g.name AS region_name,
-               (f.properties->>'reported_area_ha')::float8 AS reported_ha,
-               f.area_m2 / 10000 AS measured_ha
-        FROM features f LEFT JOIN regions g ON g.code = f.region_code
-        WHERE {" AND ".join(where)}
-    """
-    flagged = f"""
+def _reported_sql(where_sql: str) -> str:
+    """Features with a reported area, reported against measured, flagged beyond :tol."""
+    return f"""
         SELECT b.*, (b.reported_ha IS NULL
                      OR abs(b.reported_ha - b.measured_ha) > :tol * b.measured_ha) AS flagged
-        FROM ({base}) b
+        FROM (SELECT f.id, f.layer, f.code, f.name, f.region_code, g.name AS region_name,
+                     (f.properties->>'reported_area_ha')::float8 AS reported_ha,
+                     f.area_m2 / 10000 AS measured_ha
+              FROM features f LEFT JOIN regions g ON g.code = f.region_code
+              WHERE f.properties ? 'reported_area_ha' AND {where_sql}) b
     """
-    per_county = f"""
+
+
+def _per_county_sql(flagged: str) -> str:
+    """Sums per county and a total (GROUPING SETS; g = 1 is the total)."""
+    return f"""
         SELECT GROUPING(region_code) AS g, region_code, min(region_name) AS region_name,
                count(*)::int AS count, count(reported_ha)::int AS reported_count,
                round(coalesce(sum(reported_ha), 0)::numeric, 4)::float8 AS reported_ha,
@@ -286,32 +275,46 @@ async def reported_vs_measured(
         GROUP BY GROUPING SETS ((region_code), ())
         ORDER BY g, region_code
     """
-    rows = [dict(r._mapping) for r in (await conn.execute(text(per_county), params)).all()]
-    items = (
-        await conn.execute(
-            text(
-                "SELECT id, layer, code, name, region_code, round(reported_ha::numeric, 4)::float8"
-                " AS reported_ha, round(measured_ha::numeric, 4)::float8 AS measured_ha,"
-                " round(((reported_ha - measured_ha) / nullif(measured_ha, 0))::numeric, 4)"
-                "::float8 AS difference_share, CASE WHEN reported_ha IS NULL THEN 'not_reported'"
-                " WHEN reported_ha < measured_ha THEN 'under_reported' ELSE 'over_reported'"
-                f" END AS reason FROM ({flagged}) x WHERE flagged"
-                " ORDER BY region_code, layer, code"
-            ),
-            params,
-        )
-    ).all()
 
-    def finish(r: dict[str, Any]) -> dict[str, Any]:
-        r.pop("g")
-        rep, mea = r["reported_ha"], r["measured_ha"] or 0
-        r["ratio_reported_to_measured"] = round(rep / mea, 4) if mea else None
-        r["reported_mu"] = round(rep * MU_PER_HA, 2)
-        r["measured_mu"] = round(mea * MU_PER_HA, 2)
-        return r
 
-    counties = [finish(r) for r in rows if r["g"] == 0]
-    total = next((finish(r) for r in rows if r.get("g") == 1), None)
+def _flagged_items_sql(flagged: str) -> str:
+    return f"""
+        SELECT id, layer, code, name, region_code,
+               round(reported_ha::numeric, 4)::float8 AS reported_ha,
+               round(measured_ha::numeric, 4)::float8 AS measured_ha,
+               round(((reported_ha - measured_ha) / nullif(measured_ha, 0))::numeric, 4)::float8
+                   AS difference_share,
+               CASE WHEN reported_ha IS NULL THEN 'not_reported'
+                    WHEN reported_ha < measured_ha THEN 'under_reported'
+                    ELSE 'over_reported' END AS reason
+        FROM ({flagged}) x WHERE flagged
+        ORDER BY region_code, layer, code
+    """
+
+
+def _with_ratio(r: dict[str, Any]) -> dict[str, Any]:
+    """The row without its grouping flag, with the ratio and the areas in mu."""
+    r = {k: v for k, v in r.items() if k != "g"}
+    rep, mea = r["reported_ha"], r["measured_ha"] or 0
+    r["ratio_reported_to_measured"] = round(rep / mea, 4) if mea else None
+    r["reported_mu"] = round(rep * MU_PER_HA, 2)
+    r["measured_mu"] = round(mea * MU_PER_HA, 2)
+    return r
+
+
+async def reported_vs_measured(
+    conn: AsyncConnection, layer: str | None, region: str | None, tolerance: float
+) -> dict[str, Any]:
+    """Features with a ``reported_area_ha`` attribute: reported against measured area, flagged
+    when they differ by more than ``tolerance`` (a share of the measured area), summed per
+    county with a prefecture total (GROUPING SETS)."""
+    where = Where()
+    flagged = _reported_sql(_filters(where, layer, region))
+    params = {"tol": tolerance, **where.params}
+    rows = [dict(r._mapping) for r in await conn.execute(text(_per_county_sql(flagged)), params)]
+    items = await conn.execute(text(_flagged_items_sql(flagged)), params)
+    counties = [_with_ratio(r) for r in rows if r["g"] == 0]
+    total = next((_with_ratio(r) for r in rows if r["g"] == 1), None)
     if total:
         total["region_code"] = region
         total["region_name"] = None

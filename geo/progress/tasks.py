@@ -13,17 +13,20 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from geo.kernel.errors import InvalidParameter
-from geo.kernel.regions import region_filter
-from geo.progress.models import TASK_STATUSES
+from geo.catalog.items import Where
+from geo.kernel.errors import InvalidParameter, NotFound
+from geo.kernel.regions import region_sql
+from geo.progress.vocab import TASK_DONE, TASK_STATUSES
 
-TASK_STATE = """
+# The state of every task as of :as_of. It binds nothing else (the point check embeds it), so
+# the one closed task status is written in from the vocabulary.
+TASK_STATE = f"""
 SELECT t.id, t.code, t.title, t.round, t.party, t.category, t.section, t.deadline,
        t.deadline_kind, t.deadline_text, t.lead_unit, t.responsible_units, t.units_note,
        t.region_code, g.name AS region_name, t.source,
        st.status, st.note_date AS status_date, lu.note_date AS last_update, lu.text AS last_note,
        (t.deadline IS NOT NULL AND t.deadline < :as_of
-        AND st.status IS DISTINCT FROM 'completed') AS overdue,
+        AND st.status IS DISTINCT FROM '{TASK_DONE}') AS overdue,
        ARRAY(SELECT tf.feature_id FROM task_features tf WHERE tf.task_id = t.id
              ORDER BY tf.feature_id) AS feature_ids,
        ARRAY(SELECT tv.violation_id FROM task_violations tv WHERE tv.task_id = t.id
@@ -51,43 +54,38 @@ def _where(
     party: str | None,
     feature_id: int | None,
     code: str | None = None,
-) -> tuple[str, dict[str, Any]]:
-    clauses, params = ["x.status IS NOT NULL"], {}
+) -> Where:
+    """Filters on ``x`` (a row of TASK_STATE), values bound."""
+    where = Where()
+    where.add("x.status IS NOT NULL")
     if code:
-        clauses.append("x.code = :code")
-        params["code"] = code
+        where.add(f"x.code = {where.bind(code)}")
     if status:
         if status not in TASK_STATUSES:
             raise InvalidParameter(
                 f"status: unknown task status {status!r}; use one of {', '.join(TASK_STATUSES)}",
                 parameter="status",
             )
-        clauses.append("x.status = :status")
-        params["status"] = status
+        where.add(f"x.status = {where.bind(status)}")
     if overdue is not None:
-        clauses.append("x.overdue = :overdue")
-        params["overdue"] = overdue
+        where.add(f"x.overdue = {where.bind(overdue)}")
     if round_:
-        clauses.append("x.round = :round")
-        params["round"] = round_
+        where.add(f"x.round = {where.bind(round_)}")
     if party:
-        clauses.append("x.party = :party")
-        params["party"] = party
+        where.add(f"x.party = {where.bind(party)}")
     if region:
         # The task's own region, or any linked feature in that region.
-        clauses.append(
-            f"({region_filter(region, 'x.region_code')} OR EXISTS (SELECT 1 FROM task_features"
-            f" tf JOIN features f ON f.id = tf.feature_id WHERE tf.task_id = x.id"
-            f" AND {region_filter(region)}))"
+        where.add(
+            f"{region_sql('x.region_code', region, where.bind)} OR EXISTS (SELECT 1"
+            " FROM task_features tf JOIN features f ON f.id = tf.feature_id"
+            f" WHERE tf.task_id = x.id AND {region_sql('f.region_code', region, where.bind)})"
         )
-        params["region"] = region
     if feature_id is not None:
-        clauses.append(
+        where.add(
             "EXISTS (SELECT 1 FROM task_features tf WHERE tf.task_id = x.id"
-            " AND tf.feature_id = :feature_id)"
+            f" AND tf.feature_id = {where.bind(feature_id)})"
         )
-        params["feature_id"] = feature_id
-    return " AND ".join(clauses), params
+    return where
 
 
 async def list_tasks(
@@ -103,11 +101,11 @@ async def list_tasks(
 ) -> list[dict[str, Any]]:
     """Tasks that exist as of ``as_of`` (a status note on or before it), by code.
     ``feature_id`` gives the tasks covering a feature (for the point check's ``tasks``)."""
-    where, params = _where(status, overdue, round_, region, party, feature_id, code)
+    where = _where(status, overdue, round_, region, party, feature_id, code)
     rows = (
         await conn.execute(
-            text(f"SELECT x.* FROM ({TASK_STATE}) x WHERE {where} ORDER BY x.code"),
-            {"as_of": as_of, **params},
+            text(f"SELECT x.* FROM ({TASK_STATE}) x WHERE {where.sql} ORDER BY x.code"),
+            {"as_of": as_of, **where.params},
         )
     ).all()
     out = []
@@ -130,9 +128,9 @@ async def task_summary(
 ) -> dict[str, Any]:
     """Counts by status, by deadline (year or 'immediate_ongoing'), by party and round, and
     overdue — one query with GROUPING SETS."""
-    where, params = _where(None, None, round_, region, party, None)
+    where = _where(None, None, round_, region, party, None)
     sql = f"""
-        WITH x AS (SELECT x.* FROM ({TASK_STATE}) x WHERE {where})
+        WITH x AS (SELECT x.* FROM ({TASK_STATE}) x WHERE {where.sql})
         SELECT GROUPING(status) AS g_status, GROUPING(deadline_group) AS g_deadline,
                GROUPING(party) AS g_party, GROUPING(round) AS g_round,
                status, deadline_group, party, round,
@@ -141,7 +139,8 @@ async def task_summary(
                                ELSE to_char(deadline, 'YYYY') END AS deadline_group FROM x) y
         GROUP BY GROUPING SETS ((status), (deadline_group), (party), (round), ())
     """
-    rows = [dict(r._mapping) for r in (await conn.execute(text(sql), {"as_of": as_of, **params}))]
+    params = {"as_of": as_of, **where.params}
+    rows = [dict(r._mapping) for r in await conn.execute(text(sql), params)]
     out: dict[str, Any] = {
         "as_of": as_of.isoformat(),
         "total": 0,
@@ -166,6 +165,22 @@ async def task_summary(
     for k in ("by_status", "by_deadline", "by_party", "by_round"):
         out[k] = dict(sorted(out[k].items()))
     return out
+
+
+async def get_task(conn: AsyncConnection, code: str, as_of: date) -> dict[str, Any]:
+    """One task as of ``as_of`` with its problem and notes; 404 when it does not exist or has
+    no status yet."""
+    found = (
+        await conn.execute(
+            text("SELECT id, problem FROM rectification_tasks WHERE code = :c"), {"c": code}
+        )
+    ).first()
+    if found is None:
+        raise NotFound(f"task {code!r} does not exist")
+    rows = await list_tasks(conn, as_of, code=code)
+    if not rows:
+        raise NotFound(f"task {code!r} has no status as of {as_of.isoformat()}")
+    return {**rows[0], "problem": found.problem, "notes": await task_notes(conn, found.id, as_of)}
 
 
 async def task_notes(conn: AsyncConnection, task_id: int, as_of: date) -> list[dict[str, Any]]:
