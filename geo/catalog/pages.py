@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncResult
 
 from geo.catalog.items import ItemsQuery, encode_cursor, filter_where, page_sql
 from geo.catalog.sources import Collection
+from geo.kernel.errors import InvalidParameter
 
 PARTITION = 500
 
@@ -68,8 +69,17 @@ async def open_page(
     matched = None
     if q.cursor is None:
         matched = await count_matched(conn, coll, q, count_timeout_ms)
-    result = await conn.stream(text(sql), params)
-    first = list(await result.fetchmany(PARTITION))
+    try:
+        result = await conn.stream(text(sql), params)
+        first = list(await result.fetchmany(PARTITION))
+    except DBAPIError as exc:
+        # A cursor token carries sort-key values; one that does not fit its key's type is
+        # the caller's error (22xxx: data exception), found before the first byte.
+        state = getattr(exc.orig, "sqlstate", None) or ""
+        if q.cursor is not None and state.startswith("22"):
+            msg = "cursor: not a token this service issued (or from a different sortby)"
+            raise InvalidParameter(msg, parameter="cursor") from None
+        raise
     return Page(limit=q.limit, matched=matched, _result=result, _first=first)
 
 
