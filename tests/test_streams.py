@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+
 import pytest
 
+from app.render.features import feature_collection
 from geo.catalog.items import encode_cursor
 
 ITEMS = "/collections/mining_pits/items"
@@ -32,3 +36,48 @@ def test_a_valid_cursor_still_pages(client):
     second = client.get(nxt.replace(str(client.base_url), "")).json()
     assert second["numberReturned"] == 5
     assert not {f["id"] for f in first["features"]} & {f["id"] for f in second["features"]}
+
+
+async def _collect(stream) -> list[bytes]:
+    return [chunk async for chunk in stream]
+
+
+def test_the_envelope_is_closed_only_after_every_feature():
+
+    async def batches():
+        yield ['{"type":"Feature","id":1}', '{"type":"Feature","id":2}']
+        yield []
+        yield ['{"type":"Feature","id":3}']
+
+    body = b"".join(asyncio.run(_collect(feature_collection(batches(), lambda n: {"n": n}))))
+    doc = json.loads(body)
+    assert [f["id"] for f in doc["features"]] == [1, 2, 3] and doc["n"] == 3
+    empty = b"".join(asyncio.run(_collect(feature_collection(_none(), lambda n: {}))))
+    assert json.loads(empty) == {"type": "FeatureCollection", "features": []}
+
+
+async def _none():
+    return
+    yield  # an async generator with no batches
+
+
+def test_a_fault_after_the_first_byte_never_closes_the_envelope():
+    """The error propagates (the server then aborts the response): no closing bracket, so no
+    client can take the cut-off body for a complete FeatureCollection."""
+
+    sent: list[bytes] = []
+
+    async def failing():
+        yield ['{"type":"Feature","id":1}']
+        raise ConnectionError("the database went away")
+
+    async def run():
+        async for chunk in feature_collection(failing(), lambda n: {"numberReturned": n}):
+            sent.append(chunk)
+
+    with pytest.raises(ConnectionError):
+        asyncio.run(run())
+    body = b"".join(sent)
+    assert body.startswith(b'{"type":"FeatureCollection"') and b"numberReturned" not in body
+    with pytest.raises(ValueError):
+        json.loads(body)
