@@ -6,6 +6,7 @@ connection on first use and gives it back after the last byte, or after a failur
 
 from __future__ import annotations
 
+import anyio
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from geo.kernel.db import RequestConnection
@@ -25,4 +26,5 @@ class OneConnectionPerRequest:
         try:
             await self.app(scope, receive, send)
         finally:
-            await db.close()
+            with anyio.CancelScope(shield=True):  # a cancelled request still gives it back
+                await db.close()
