@@ -31,8 +31,8 @@ async def current_principal(request: Request) -> Principal | None:
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise Unauthorized("Authorization: expected 'Bearer <api key>'")
-    async with request.app.state.engine.connect() as conn:
-        principal = await auth.authenticate(conn, key.strip())
+    # The request's one connection (app.connection), kept for the rest of the request.
+    principal = await auth.authenticate(await request.state.db.get(), key.strip())
     if principal is None:
         raise Unauthorized("the API key is unknown, revoked or expired")
     request.state.principal = principal

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.auth import OptionalUser, Unauthorized
 from geo.catalog import sources as catalog
 from geo.catalog.sources import Collection
 from geo.kernel.config import Settings
+from geo.kernel.db import RequestConnection
 from geo.kernel.errors import InvalidParameter
 
 
@@ -19,19 +19,20 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_engine(request: Request) -> AsyncEngine:
-    return request.app.state.engine
+def request_db(request: Request) -> RequestConnection:
+    """The request's one connection (app.connection): taken on first use, released after
+    the response. It also serves as the "engine" of routes that open transactions."""
+    return request.state.db
 
 
-async def get_conn(
-    engine: Annotated[AsyncEngine, Depends(get_engine)],
-) -> AsyncIterator[AsyncConnection]:
-    async with engine.connect() as conn:
-        yield conn
+async def get_conn(request: Request) -> AsyncConnection:
+    return await request_db(request).get()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
+# Routes that open their own transactions (``write_transaction(engine, …)``) get the
+# request's connection in the engine's place: still one connection per request.
+EngineDep = Annotated[RequestConnection, Depends(request_db)]
 ConnDep = Annotated[AsyncConnection, Depends(get_conn)]
 
 

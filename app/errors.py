@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geo.kernel.errors import ServiceError, from_database
@@ -37,6 +38,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError):
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        retry_after = getattr(exc, "retry_after", None)  # e.g. every pooled connection busy
+        if retry_after is not None:
+            headers = {"Retry-After": str(retry_after)}
         details = getattr(exc, "details", None)  # e.g. the report of a rejected import
         if details:
             body = {"code": exc.code, "description": exc.description, **details}
@@ -56,10 +60,24 @@ def install(app: FastAPI) -> None:
         code = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "HTTPError")
         return error_response(exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
 
+    @app.exception_handler(PoolTimeout)
+    async def _pool_full(request: Request, exc: PoolTimeout):
+        # Paths that take a pooled connection themselves (imports' sync engine); the
+        # request's own connection raises Overloaded instead (geo.kernel.db).
+        retry = str(request.app.state.settings.retry_after_s)
+        return error_response(
+            503,
+            "ServiceUnavailable",
+            "every database connection is busy; retry shortly",
+            {"Retry-After": retry},
+        )
+
     @app.exception_handler(OperationalError)
     async def _db_down(request: Request, exc: OperationalError):
         log.error("database unavailable: %s", exc)
-        return error_response(503, "DatabaseUnavailable", "the database is not answering")
+        return error_response(
+            503, "DatabaseUnavailable", "the database is not answering", {"Retry-After": "5"}
+        )
 
     @app.exception_handler(DBAPIError)
     async def _db_error(request: Request, exc: DBAPIError):

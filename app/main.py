@@ -12,6 +12,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from app import errors
+from app.connection import OneConnectionPerRequest
 from app.limits import BodyLimit
 from app.routers import (
     checks,
@@ -25,6 +26,7 @@ from app.routers import (
     violations,
 )
 from app.routers.ogc import features, landing, tiles, transactions
+from geo.catalog.extent import ExtentCache
 from geo.kernel.config import Settings
 from geo.kernel.db import async_engine, sync_engine
 from geo.tiles.cache import TileCache
@@ -60,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.tile_cache = TileCache(settings.tile_cache_mb * 1024 * 1024)
+    app.state.extent_cache = ExtentCache()
     app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=5)
     app.add_middleware(
         CORSMiddleware,
@@ -70,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["ETag", "Location", "Content-Crs"],
     )
     app.add_middleware(BodyLimit, settings=settings)
+    app.add_middleware(OneConnectionPerRequest, retry_after=settings.retry_after_s)
     errors.install(app)
     app.include_router(landing.router)
     app.include_router(features.build_router(settings))

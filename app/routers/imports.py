@@ -68,6 +68,10 @@ def build_router(settings: Settings) -> APIRouter:
                 with open(path, "wb") as out:
                     await run_in_threadpool(shutil.copyfileobj, upload.file, out, 1 << 20)
 
+            # The import runs on a sync connection in a thread (COPY): give the request's
+            # connection back first, so the request never holds two.
+            await request.state.db.close()
+
             def work():
                 with request.app.state.sync_engine.begin() as conn:
                     return run_import(conn, coll, path, settings, options, principal, filename=name)

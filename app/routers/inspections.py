@@ -71,7 +71,7 @@ async def put_inspection(
     data = body.to_input()
     region = await inspections.county_at(conn, *data.wgs84())
     check_region(principal, region)
-    async with write_transaction(request.app.state.engine, principal) as tx:
+    async with write_transaction(request.state.db, principal) as tx:
         created = await inspections.put_inspection(tx, uuid, data, region, principal.user_id)
     record = await inspections.get_inspection(conn, uuid)
     return JSONResponse(_with_urls(request, record), status_code=201 if created else 200)
@@ -130,7 +130,7 @@ async def add_photo(
         raise UnsupportedMediaType("file: not a JPEG, PNG or HEIC image (by its content)")
     meta = photos.read_meta(data, content_type)
     sha, _ = photos.store(settings.photo_dir, data, content_type)
-    async with write_transaction(request.app.state.engine, principal) as tx:
+    async with write_transaction(request.state.db, principal) as tx:
         created = await inspections.add_photo(
             tx,
             uuid,

@@ -1,4 +1,5 @@
-"""GET /overlaps: the overlaps between two feature layers, streamed as GeoJSON or CSV."""
+"""GET /overlaps: the overlaps between two feature layers, streamed as GeoJSON or CSV.
+HTTP only: the statement is geo.violations.overlaps', the envelope app.render.features'."""
 
 from __future__ import annotations
 
@@ -7,10 +8,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.deps import ConnDep, EngineDep, reject_unknown
+from app.deps import ConnDep, reject_unknown
+from app.render.features import streamed
 from app.render.links import GEOJSON
 from geo.catalog import filters, items
 from geo.catalog.sources import get_collection
@@ -53,7 +53,6 @@ PARAMS = {
 async def overlaps(
     request: Request,
     conn: ConnDep,
-    engine: EngineDep,
     subject: Annotated[str, Query(description="Subject collection, e.g. mining_pits")],
     protected: Annotated[str, Query(description="Protected collection")],
     region: Annotated[str | None, Query(description="County or prefecture code")] = None,
@@ -87,14 +86,14 @@ async def overlaps(
         min_area_m2=min_area_m2,
         limit=limit,
     )
-    sql, params = ov.overlap_sql(q, f)  # 400s are raised before the first byte
+    result = await ov.open_overlaps(conn, q, f)  # 400s are raised before the first byte
     if f == "csv":
         return StreamingResponse(
-            _csv(engine, sql, params),
+            _csv(result.batches()),
             media_type=CSV_MEDIA_TYPE,
             headers={"Content-Disposition": 'attachment; filename="overlaps.csv"'},
         )
-    return StreamingResponse(_geojson(engine, sql, params), media_type=GEOJSON)
+    return streamed(result.batches(), lambda n: {"numberReturned": n})
 
 
 def _cql(value: str | None, lang: str, parameter: str):
@@ -108,34 +107,10 @@ def _cql(value: str | None, lang: str, parameter: str):
         ) from None
 
 
-async def _rows(engine: AsyncEngine, sql: str, params: dict) -> AsyncIterator[list]:
-    # A server-side cursor: rows arrive in partitions, never all in memory.
-    async with engine.connect() as conn:
-        # Cursors are planned for fast first rows (cursor_tuple_fraction = 0.1), which made
-        # grassland × wetlands drive from the 500,000 patches: 26 s. Every row is read, so
-        # plan for all of them: 4 s (bench scale 1.0, BENCHMARKS.md).
-        await conn.execute(text("SET LOCAL cursor_tuple_fraction = 1"))
-        result = await conn.stream(text(sql), params)
-        async for partition in result.partitions(500):
-            yield partition
-
-
-async def _geojson(engine: AsyncEngine, sql: str, params: dict) -> AsyncIterator[bytes]:
-    yield b'{"type":"FeatureCollection","features":['
-    first = True
-    n = 0
-    async for partition in _rows(engine, sql, params):
-        chunk = ",".join(r[0] for r in partition)
-        n += len(partition)
-        yield (b"" if first else b",") + chunk.encode()
-        first = False
-    yield f'],"numberReturned":{n}}}'.encode()
-
-
-async def _csv(engine: AsyncEngine, sql: str, params: dict) -> AsyncIterator[str]:
+async def _csv(batches: AsyncIterator[list]) -> AsyncIterator[str]:
     headers: list[str] | None = [*ov.FIELDS, "geometry_wkt"]
-    async for partition in _rows(engine, sql, params):
-        for chunk in csv_chunks(headers, [list(r) for r in partition]):
+    async for rows in batches:
+        for chunk in csv_chunks(headers, rows):
             yield chunk
         headers = None
     if headers is not None:  # no rows at all: the header alone

@@ -10,7 +10,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from geo.catalog import filters
@@ -20,28 +19,7 @@ from geo.kernel import crs as crs_mod
 from geo.kernel import regions
 from geo.kernel.crs import CRS
 from geo.kernel.errors import InvalidParameter, NotFound
-
-
-@dataclass
-class Where:
-    """WHERE clauses with their bound parameters, named uniquely as they are added."""
-
-    clauses: list[str] = field(default_factory=list)
-    params: dict[str, Any] = field(default_factory=dict)
-    # Parameter names start with this, so two Wheres can share one statement.
-    prefix: str = "p"
-
-    def bind(self, value: Any) -> str:
-        name = f"{self.prefix}{len(self.params)}"
-        self.params[name] = value
-        return f":{name}"
-
-    def add(self, clause: str) -> None:
-        self.clauses.append(clause)
-
-    @property
-    def sql(self) -> str:
-        return " AND ".join(f"({c})" for c in self.clauses) or "TRUE"
+from geo.kernel.sql import Where
 
 
 @dataclass
@@ -126,6 +104,8 @@ def decode_cursor(token: str, n_keys: int, source: Source) -> list[Any]:
             raise ValueError
         last_id = values[-1]
         if source.id_is_int != isinstance(last_id, int) or isinstance(last_id, bool):
+            raise ValueError
+        if source.id_is_int and not -(2**63) <= last_id < 2**63:  # bigint, checked up front
             raise ValueError
         if not source.id_is_int and not isinstance(last_id, str):
             raise ValueError
@@ -324,28 +304,6 @@ def page_sql(coll: Collection, q: ItemsQuery) -> tuple[str, dict[str, Any]]:
     return sql, where.params
 
 
-async def count_matched(
-    conn: AsyncConnection, coll: Collection, q: ItemsQuery, timeout_ms: int
-) -> int | None:
-    """numberMatched, only where it is cheap: a count that exceeds the budget is dropped."""
-    if timeout_ms <= 0:
-        return None
-    src = coll.source
-    where = filter_where(coll, q)
-    try:
-        async with conn.begin_nested() if conn.in_transaction() else conn.begin():
-            await conn.execute(text(f"SET LOCAL statement_timeout = {int(timeout_ms)}"))
-            return (
-                await conn.execute(
-                    text(f"SELECT count(*) FROM {src.from_sql} WHERE {where.sql}"), where.params
-                )
-            ).scalar_one()
-    except DBAPIError as exc:
-        if "statement timeout" in str(exc.orig):
-            return None
-        raise
-
-
 async def get_item(conn: AsyncConnection, coll: Collection, fid: str, out: CRS) -> str:
     src = coll.source
     if src.id_is_int:
@@ -367,19 +325,3 @@ async def get_item(conn: AsyncConnection, coll: Collection, fid: str, out: CRS) 
     if row is None:
         raise NotFound(f"feature {fid!r} does not exist in {coll.id!r}")
     return row[0]
-
-
-async def extent(conn: AsyncConnection, coll: Collection) -> list[float] | None:
-    src = coll.source
-    row = (
-        await conn.execute(
-            text(
-                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-                f"(SELECT ST_Extent({src.geom_sql}) AS e FROM {src.from_sql} WHERE {src.where}) s"
-            ),
-            src.params,
-        )
-    ).first()
-    if row is None or row[0] is None:
-        return None
-    return [round(v, 6) for v in row]

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo.catalog.items import Where
 from geo.kernel.errors import InvalidInput
+from geo.kernel.sql import Where
 
 COLUMN_TARGETS = ("code", "name", "source")
 SQL_KEYWORDS = {

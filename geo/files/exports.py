@@ -1,7 +1,9 @@
 """Exports of any collection under any items filter: one serializer per format, shared by
 every route (``FORMATS``). Rows are read from a server-side cursor in chunks and written as
-they come; GeoPackage and Shapefile are written by GDAL (pyogrio) to a temporary file, which
-is then streamed and deleted.
+they come, on the request's one (async) connection; GeoPackage, Shapefile and XLSX are
+written chunk by chunk in a worker thread (GDAL through pyogrio, openpyxl) to a temporary
+file, which is then streamed and deleted. GeoJSON is handed back as batches of feature JSON
+for the one FeatureCollection renderer of the HTTP layer.
 
 Shapefile field names are cut to 10 characters (dBase); when two names collide the later
 gets a numeric suffix (``reported_area_ha`` → ``reported_a``, ``responsible_party`` →
@@ -11,11 +13,12 @@ gets a numeric suffix (``reported_area_ha`` → ``reported_a``, ``responsible_pa
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +26,8 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 import shapely
-from sqlalchemy import Engine, text
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from geo.catalog.items import ItemsQuery, feature_json_sql, filter_where
 from geo.catalog.sources import Collection
@@ -82,20 +86,21 @@ class Export:
         )
         return sql, where.params
 
-    def chunks(self, engine: Engine, geometry: str) -> Iterator[list[tuple]]:
+    async def chunks(self, conn: AsyncConnection, geometry: str) -> AsyncIterator[list[tuple]]:
         sql, params = self.tabular_sql(geometry)
-        with engine.connect() as conn:
-            result = conn.execution_options(stream_results=True, yield_per=CHUNK).execute(
-                text(sql), params
-            )
-            for part in result.partitions(CHUNK):
+        result = await conn.stream(text(sql), params)
+        try:
+            async for part in result.partitions(CHUNK):
                 yield [tuple(r) for r in part]
+        finally:
+            await result.close()
 
 
 # --- serializers -------------------------------------------------------------------------
 
 
-def _geojson(engine: Engine, ex: Export) -> Iterator[bytes]:
+async def geojson_features(conn: AsyncConnection, ex: Export) -> AsyncIterator[list[str]]:
+    """Feature JSON texts in batches, in id order (the envelope is the renderer's)."""
     src = ex.coll.source
     where = ex._where()
     limit = " LIMIT :_limit" if ex.limit is not None else ""
@@ -103,50 +108,55 @@ def _geojson(engine: Engine, ex: Export) -> Iterator[bytes]:
         f"SELECT {feature_json_sql(src, ex.query.crs)} FROM {src.from_sql} "
         f"WHERE {where.sql} ORDER BY {src.id_sql}{limit}"
     )
-    yield b'{"type":"FeatureCollection","features":['
-    first = True
-    with engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=CHUNK).execute(
-            text(sql), where.params
-        )
-        for part in result.partitions(CHUNK):
-            body = ",".join(r[0] for r in part).encode()
-            yield body if first else b"," + body
-            first = False
-    yield b"]}"
+    result = await conn.stream(text(sql), where.params)
+    try:
+        async for part in result.partitions(CHUNK):
+            yield [r[0] for r in part]
+    finally:
+        await result.close()
 
 
-def _csv(engine: Engine, ex: Export) -> Iterator[bytes]:
-    rows = (row for chunk in ex.chunks(engine, "wkt") for row in chunk)
-    for piece in tabular.csv_chunks(["id", *ex.columns(), "wkt"], rows):
-        yield piece.encode()
+async def _csv(conn: AsyncConnection, ex: Export) -> AsyncIterator[bytes]:
+    headers: list[str] | None = ["id", *ex.columns(), "wkt"]
+    async for rows in ex.chunks(conn, "wkt"):
+        for piece in tabular.csv_chunks(headers, rows):
+            yield piece.encode()
+        headers = None
+    if headers is not None:  # no rows: the header alone
+        for piece in tabular.csv_chunks(headers, []):
+            yield piece.encode()
 
 
-def _stream_file(path: str, cleanup: str) -> Iterator[bytes]:
+async def _stream_file(path: str, cleanup: str) -> AsyncIterator[bytes]:
     try:
         with open(path, "rb") as fh:
-            while block := fh.read(1 << 20):
+            while block := await asyncio.to_thread(fh.read, 1 << 20):
                 yield block
     finally:
         shutil.rmtree(cleanup, ignore_errors=True)
 
 
-def _xlsx(engine: Engine, ex: Export) -> Iterator[bytes]:
+def _xlsx_rows(ws, rows: list[tuple]) -> None:
+    for row in rows:
+        wkt = row[-1]
+        if wkt is not None and len(wkt) > XLSX_CELL_MAX:
+            wkt = "(geometry longer than an Excel cell holds: export f=gpkg)"
+        ws.append([*row[:-1], wkt])
+
+
+async def _xlsx(conn: AsyncConnection, ex: Export) -> AsyncIterator[bytes]:
     from openpyxl import Workbook
 
     tmp = tempfile.mkdtemp(prefix="rm-export-")
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(ex.coll.id[:31])
     ws.append(["id", *ex.columns(), "wkt"])
-    for rows in ex.chunks(engine, "wkt"):
-        for row in rows:
-            wkt = row[-1]
-            if wkt is not None and len(wkt) > XLSX_CELL_MAX:
-                wkt = "(geometry longer than an Excel cell holds: export f=gpkg)"
-            ws.append([*row[:-1], wkt])
+    async for rows in ex.chunks(conn, "wkt"):
+        await asyncio.to_thread(_xlsx_rows, ws, rows)
     path = os.path.join(tmp, "export.xlsx")
-    wb.save(path)
-    yield from _stream_file(path, tmp)
+    await asyncio.to_thread(wb.save, path)
+    async for block in _stream_file(path, tmp):
+        yield block
 
 
 def shp_field_names(names: list[str]) -> dict[str, str]:
@@ -167,40 +177,44 @@ def shp_field_names(names: list[str]) -> dict[str, str]:
     return out
 
 
-def _write_ogr(engine: Engine, ex: Export, path: str, driver: str, rename=None) -> None:
+def _ogr_chunk(ex: Export, rows: list[tuple], path: str, driver: str, rename, append: bool):
+    """One chunk of rows appended to the layer (runs in a worker thread: GDAL blocks)."""
     columns = ["id", *ex.columns()]
     crs = f"EPSG:{ex.query.crs.srid}"
-    first = True
-    for rows in ex.chunks(engine, "wkb"):
+    if rows:
         df = pd.DataFrame([r[:-1] for r in rows], columns=columns)
-        geoms = shapely.from_wkb([r[-1] for r in rows])
-        gdf = gpd.GeoDataFrame(df, geometry=geoms, crs=crs)
-        if rename:
-            gdf = gdf.rename(columns=rename)
-        pyogrio.write_dataframe(
-            gdf, path, driver=driver, layer=ex.coll.id, append=not first, encoding="UTF-8"
-        )
-        first = False
-    if first:  # no rows: still a valid, empty layer with the right fields
+        gdf = gpd.GeoDataFrame(df, geometry=shapely.from_wkb([r[-1] for r in rows]), crs=crs)
+    else:  # no rows: still a valid, empty layer with the right fields
         df = pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
         gdf = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
-        if rename:
-            gdf = gdf.rename(columns=rename)
-        pyogrio.write_dataframe(gdf, path, driver=driver, layer=ex.coll.id, encoding="UTF-8")
+    if rename:
+        gdf = gdf.rename(columns=rename)
+    pyogrio.write_dataframe(
+        gdf, path, driver=driver, layer=ex.coll.id, append=append, encoding="UTF-8"
+    )
 
 
-def _gpkg(engine: Engine, ex: Export) -> Iterator[bytes]:
+async def _write_ogr(
+    conn: AsyncConnection, ex: Export, path: str, driver: str, rename=None
+) -> None:
+    first = True
+    async for rows in ex.chunks(conn, "wkb"):
+        await asyncio.to_thread(_ogr_chunk, ex, rows, path, driver, rename, not first)
+        first = False
+    if first:
+        await asyncio.to_thread(_ogr_chunk, ex, [], path, driver, rename, False)
+
+
+async def _gpkg(conn: AsyncConnection, ex: Export) -> AsyncIterator[bytes]:
     tmp = tempfile.mkdtemp(prefix="rm-export-")
     path = os.path.join(tmp, f"{ex.coll.id}.gpkg")
-    _write_ogr(engine, ex, path, "GPKG")
-    yield from _stream_file(path, tmp)
+    await _write_ogr(conn, ex, path, "GPKG")
+    async for block in _stream_file(path, tmp):
+        yield block
 
 
-def _shp(engine: Engine, ex: Export) -> Iterator[bytes]:
-    tmp = tempfile.mkdtemp(prefix="rm-export-")
-    rename = shp_field_names(["id", *ex.columns()])
-    _write_ogr(engine, ex, os.path.join(tmp, f"{ex.coll.id}.shp"), "ESRI Shapefile", rename)
-    with open(os.path.join(tmp, f"{ex.coll.id}_fields.csv"), "w", encoding="utf-8") as fh:
+def _zip_shapefile(tmp: str, layer: str, rename: dict[str, str]) -> str:
+    with open(os.path.join(tmp, f"{layer}_fields.csv"), "w", encoding="utf-8") as fh:
         fh.write("column,shapefile_field\n")
         fh.writelines(f"{k},{v}\n" for k, v in rename.items())
     path = os.path.join(tmp, "export.zip")
@@ -208,18 +222,28 @@ def _shp(engine: Engine, ex: Export) -> Iterator[bytes]:
         for name in sorted(os.listdir(tmp)):
             if name != "export.zip":
                 zf.write(os.path.join(tmp, name), name)
-    yield from _stream_file(path, tmp)
+    return path
+
+
+async def _shp(conn: AsyncConnection, ex: Export) -> AsyncIterator[bytes]:
+    tmp = tempfile.mkdtemp(prefix="rm-export-")
+    rename = shp_field_names(["id", *ex.columns()])
+    await _write_ogr(conn, ex, os.path.join(tmp, f"{ex.coll.id}.shp"), "ESRI Shapefile", rename)
+    path = await asyncio.to_thread(_zip_shapefile, tmp, ex.coll.id, rename)
+    async for block in _stream_file(path, tmp):
+        yield block
 
 
 @dataclass(frozen=True)
 class Format:
     media_type: str
     extension: str
-    write: Callable[[Engine, Export], Iterator[bytes]]
+    # None for GeoJSON: its features go to the FeatureCollection renderer.
+    write: Callable[[AsyncConnection, Export], AsyncIterator[bytes]] | None
 
 
 FORMATS: dict[str, Format] = {
-    "geojson": Format("application/geo+json", "geojson", _geojson),
+    "geojson": Format("application/geo+json", "geojson", None),
     "csv": Format("text/csv; charset=utf-8", "csv", _csv),
     "xlsx": Format(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx", _xlsx
@@ -229,11 +253,26 @@ FORMATS: dict[str, Format] = {
 }
 
 
-def export(engine: Engine, fmt: str, coll: Collection, query: ItemsQuery, limit=None):
-    """(format, byte iterator). Filters are validated here, before the first byte."""
+@dataclass(frozen=True)
+class ExportResult:
+    """An export under way: ``features`` (batches of feature JSON) for GeoJSON, else
+    ``body`` (the file's bytes)."""
+
+    format: Format
+    features: AsyncIterator[list[str]] | None = None
+    body: AsyncIterator[bytes] | None = None
+
+
+async def export(
+    conn: AsyncConnection, fmt: str, coll: Collection, query: ItemsQuery, limit=None
+) -> ExportResult:
+    """Filters are validated here, before the first byte."""
     ex = Export(coll, query, limit)
     ex.tabular_sql("wkt")  # raises the 400s of bad filters now, not mid-stream
-    return FORMATS[fmt], FORMATS[fmt].write(engine, ex)
+    spec = FORMATS[fmt]
+    if spec.write is None:
+        return ExportResult(spec, features=geojson_features(conn, ex))
+    return ExportResult(spec, body=spec.write(conn, ex))
 
 
-__all__ = ["FORMATS", "export", "shp_field_names"]
+__all__ = ["FORMATS", "ExportResult", "export", "shp_field_names"]

@@ -18,7 +18,6 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
-from geo.catalog.items import Where
 from geo.catalog.sources import Collection
 from geo.catalog.validation import attribute_errors
 from geo.files.attributes import attribute_checks, build_mapping, coerce, sql_checkable
@@ -28,6 +27,7 @@ from geo.kernel.config import Settings
 from geo.kernel.db import set_write_context
 from geo.kernel.errors import InvalidInput, ServiceError
 from geo.kernel.geometry import ACCEPTS, extent_sql, repair_sql
+from geo.kernel.sql import Where
 
 REPORT_MAX = 1000
 
@@ -104,38 +104,52 @@ def _stage_batch(batch, mapping, schema, row_python_check: bool) -> pd.DataFrame
     )
 
 
-def _validate(conn: Connection, coll: Collection, settings: Settings, principal, repair) -> int:
-    """Sets ``errors`` on every bad staged row (set-based); returns how many were repaired."""
-    repaired = 0
-    extract = ACCEPTS[coll.geometry_type]
-    # Empty cells are absent attributes, not JSON nulls.
-    conn.execute(text("UPDATE import_stage SET props = jsonb_strip_nulls(props)"))
-    if repair:
-        repaired = conn.execute(
-            text(
-                "UPDATE import_stage SET g = "
-                + repair_sql("g", coll.geometry_type)
-                + " WHERE errors IS NULL AND g IS NOT NULL AND NOT ST_IsValid(g)"
-            )
-        ).rowcount
-    w = Where(params={"layer": coll.id, "types": sorted(extract)})
-    w.params.update(maxv=settings.max_vertices, extent_buffer=settings.extent_buffer_deg)
-    geometry_check = (
-        "CASE WHEN s.g IS NULL THEN NULL"
-        " WHEN ST_IsEmpty(s.g) THEN 'geometry: empty'"
-        " WHEN substr(ST_GeometryType(s.g), 4) <> ALL(:types) THEN 'geometry: a '"
-        f" || substr(ST_GeometryType(s.g), 4) || ' does not fit this {coll.geometry_type} layer'"
-        " WHEN ST_NPoints(s.g) > :maxv THEN 'geometry: ' || ST_NPoints(s.g) || ' vertices, more"
-        " than ' || :maxv"
-        " WHEN NOT ST_IsValid(s.g) THEN 'geometry: invalid: ' || (ST_IsValidDetail(s.g)).reason"
-        " || coalesce(' at ' || round(ST_X((ST_IsValidDetail(s.g)).location)::numeric, 6) || ' '"
-        " || round(ST_Y((ST_IsValidDetail(s.g)).location)::numeric, 6), '')"
-        " WHEN NOT ST_Covers(x.e, s.g) THEN 'geometry: outside the service''s extent (Xinjiang)'"
-        " END"
+_GEOMETRY_CHECK = (
+    "CASE WHEN s.g IS NULL THEN NULL"
+    " WHEN ST_IsEmpty(s.g) THEN 'geometry: empty'"
+    " WHEN substr(ST_GeometryType(s.g), 4) <> ALL(:types) THEN 'geometry: a '"
+    " || substr(ST_GeometryType(s.g), 4) || ' does not fit this ' || :gtype || ' layer'"
+    " WHEN ST_NPoints(s.g) > :maxv THEN 'geometry: ' || ST_NPoints(s.g) || ' vertices, more"
+    " than ' || :maxv"
+    " WHEN NOT ST_IsValid(s.g) THEN 'geometry: invalid: ' || (ST_IsValidDetail(s.g)).reason"
+    " || coalesce(' at ' || round(ST_X((ST_IsValidDetail(s.g)).location)::numeric, 6) || ' '"
+    " || round(ST_Y((ST_IsValidDetail(s.g)).location)::numeric, 6), '')"
+    " WHEN NOT ST_Covers(x.e, s.g) THEN 'geometry: outside the service''s extent (Xinjiang)'"
+    " END"
+)
+_SCOPE_CHECK = (
+    "CASE WHEN s.g IS NOT NULL AND NOT rm_region_allowed(rm_county_of(s.g), :scope) THEN"
+    " 'outside your region scope (' || coalesce(rm_county_of(s.g), 'no county') || ')'"
+    " END"
+)
+_DUPLICATES_IN_FILE = (
+    "UPDATE import_stage s SET errors = concat_ws('; ', s.errors, 'code ' || s.code ||"
+    " ' appears more than once in the file') FROM (SELECT code FROM import_stage"
+    " GROUP BY code HAVING count(*) > 1) d WHERE s.code = d.code"
+)
+
+
+def _repair(conn: Connection, coll: Collection) -> int:
+    return conn.execute(
+        text(
+            "UPDATE import_stage SET g = "
+            + repair_sql("g", coll.geometry_type)
+            + " WHERE errors IS NULL AND g IS NOT NULL AND NOT ST_IsValid(g)"
+        )
+    ).rowcount
+
+
+def _row_checks(coll: Collection, settings: Settings, principal) -> tuple[list[str], Where]:
+    """SQL expressions giving each staged row's errors (NULL when fine), and their values."""
+    w = Where(params={"layer": coll.id, "types": sorted(ACCEPTS[coll.geometry_type])})
+    w.params.update(
+        maxv=settings.max_vertices,
+        extent_buffer=settings.extent_buffer_deg,
+        gtype=coll.geometry_type,
     )
     checks = [
         "CASE WHEN s.code IS NULL THEN 'code: missing' END",
-        geometry_check,
+        _GEOMETRY_CHECK,
         "CASE WHEN EXISTS (SELECT 1 FROM features f WHERE f.layer = :layer AND f.code = s.code)"
         " THEN 'code ' || s.code || ' already exists in the layer' END",
     ]
@@ -143,11 +157,16 @@ def _validate(conn: Connection, coll: Collection, settings: Settings, principal,
         checks += attribute_checks(coll.attribute_schema, "s.props", w)
     if principal is not None and principal.regions is not None:
         w.params["scope"] = ",".join(sorted(principal.regions))
-        checks.append(
-            "CASE WHEN s.g IS NOT NULL AND NOT rm_region_allowed(rm_county_of(s.g), :scope) THEN"
-            " 'outside your region scope (' || coalesce(rm_county_of(s.g), 'no county') || ')'"
-            " END"
-        )
+        checks.append(_SCOPE_CHECK)
+    return checks, w
+
+
+def _validate(conn: Connection, coll: Collection, settings: Settings, principal, repair) -> int:
+    """Sets ``errors`` on every bad staged row (set-based); returns how many were repaired."""
+    # Empty cells are absent attributes, not JSON nulls.
+    conn.execute(text("UPDATE import_stage SET props = jsonb_strip_nulls(props)"))
+    repaired = _repair(conn, coll) if repair else 0
+    checks, w = _row_checks(coll, settings, principal)
     conn.execute(
         text(
             "UPDATE import_stage s SET errors = nullif(concat_ws('; ', s.errors, "
@@ -158,13 +177,7 @@ def _validate(conn: Connection, coll: Collection, settings: Settings, principal,
         ),
         w.params,
     )
-    conn.execute(
-        text(
-            "UPDATE import_stage s SET errors = concat_ws('; ', s.errors, 'code ' || s.code ||"
-            " ' appears more than once in the file') FROM (SELECT code FROM import_stage"
-            " GROUP BY code HAVING count(*) > 1) d WHERE s.code = d.code"
-        )
-    )
+    conn.execute(text(_DUPLICATES_IN_FILE))
     return repaired
 
 
@@ -177,6 +190,63 @@ def collection(conn: Connection, name: str) -> Collection:
     if row is None:
         raise NotFound(f"collection {name!r} does not exist")
     return _collection(row)
+
+
+def _stage(
+    conn: Connection, src, coll: Collection, requested: dict | None, progress
+) -> tuple[dict | None, int]:
+    """Reads the file into import_stage in batches (COPY); returns the column mapping and
+    the number of rows read."""
+    conn.execute(text(_STAGE))
+    schema = coll.attribute_schema
+    python_check = not sql_checkable(schema)
+    mapping, read = None, 0
+    for batch in read_batches(src):
+        if mapping is None:
+            mapping = build_mapping(list(batch.columns.columns), schema, requested)
+        _copy_batch(conn, _stage_batch(batch, mapping, schema, python_check))
+        read += len(batch.columns)
+        if progress:
+            progress(len(batch.columns), src.total)
+    return mapping, read
+
+
+def _rejected(conn: Connection) -> tuple[int, list[dict[str, Any]]]:
+    """How many staged rows are bad, and the first REPORT_MAX of them."""
+    total = conn.execute(
+        text("SELECT count(*) FROM import_stage WHERE errors IS NOT NULL")
+    ).scalar_one()
+    rows = conn.execute(
+        text(
+            "SELECT row_no, errors FROM import_stage WHERE errors IS NOT NULL"
+            " ORDER BY row_no LIMIT :n"
+        ),
+        {"n": REPORT_MAX},
+    )
+    return total, [{"row": r, "reason": e} for r, e in rows]
+
+
+def _refuse_all(report: dict[str, Any]) -> ImportRejected:
+    bad, read, first = report["rejected_count"], report["read"], report["rejected"][0]
+    scope_only = all("region scope" in r["reason"] for r in report["rejected"])
+    return ImportRejected(
+        f"{bad} of {read} rows are bad, nothing was imported (first: row "
+        f"{first['row']}: {first['reason']}); fix them or use mode=partial",
+        report,
+        403 if scope_only else 422,
+    )
+
+
+def _insert_good(conn: Connection, coll: Collection, source: str) -> int:
+    multi = "ST_Multi(g)" if coll.geometry_type.startswith("Multi") else "g"
+    return conn.execute(
+        text(
+            "INSERT INTO features (layer, code, name, source, properties, geom) "
+            f"SELECT :layer, code, name, coalesce(source, :source), props, {multi}"
+            " FROM import_stage WHERE errors IS NULL ORDER BY row_no"
+        ),
+        {"layer": coll.id, "source": source},
+    ).rowcount
 
 
 def run_import(
@@ -203,32 +273,9 @@ def run_import(
     src = open_source(path, options.crs, options.encoding, options.layer)
     if progress:
         progress(0, src.total)
-    conn.execute(text(_STAGE))
-    schema = coll.attribute_schema
-    python_check = not sql_checkable(schema)
-    mapping = None
-    read = 0
-    for batch in read_batches(src):
-        if mapping is None:
-            mapping = build_mapping(list(batch.columns.columns), schema, options.mapping)
-        _copy_batch(conn, _stage_batch(batch, mapping, schema, python_check))
-        read += len(batch.columns)
-        if progress:
-            progress(len(batch.columns), src.total)
+    mapping, read = _stage(conn, src, coll, options.mapping, progress)
     repaired = _validate(conn, coll, settings, principal, options.repair)
-    bad_total = conn.execute(
-        text("SELECT count(*) FROM import_stage WHERE errors IS NOT NULL")
-    ).scalar_one()
-    rejected = [
-        {"row": r, "reason": e}
-        for r, e in conn.execute(
-            text(
-                "SELECT row_no, errors FROM import_stage WHERE errors IS NOT NULL"
-                " ORDER BY row_no LIMIT :n"
-            ),
-            {"n": REPORT_MAX},
-        )
-    ]
+    bad_total, rejected = _rejected(conn)
     report: dict[str, Any] = {
         "collection": coll.id,
         "file": filename or path.name,
@@ -247,21 +294,6 @@ def run_import(
     if bad_total > REPORT_MAX:
         report["notes"].append(f"only the first {REPORT_MAX} rejected rows are listed")
     if bad_total and options.mode == "all":
-        scope_only = all("region scope" in r["reason"] for r in rejected)
-        first = rejected[0]
-        raise ImportRejected(
-            f"{bad_total} of {read} rows are bad, nothing was imported (first: row "
-            f"{first['row']}: {first['reason']}); fix them or use mode=partial",
-            report,
-            403 if scope_only else 422,
-        )
-    multi = "ST_Multi(g)" if coll.geometry_type.startswith("Multi") else "g"
-    report["inserted"] = conn.execute(
-        text(
-            "INSERT INTO features (layer, code, name, source, properties, geom) "
-            f"SELECT :layer, code, name, coalesce(source, :source), props, {multi}"
-            " FROM import_stage WHERE errors IS NULL ORDER BY row_no"
-        ),
-        {"layer": coll.id, "source": f"import: {filename or path.name}"},
-    ).rowcount
+        raise _refuse_all(report)
+    report["inserted"] = _insert_good(conn, coll, f"import: {filename or path.name}")
     return report

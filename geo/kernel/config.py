@@ -19,6 +19,11 @@ class Settings(BaseSettings):
         description="libpq-style URL of the PostGIS database",
     )
     pool_size: int = Field(10, ge=1, le=100)
+    # Connections beyond pool_size under a burst (None: as many as pool_size).
+    pool_max_overflow: int | None = Field(None, ge=0, le=100)
+    # How long a request waits for a pooled connection before it is answered 503.
+    pool_timeout_s: float = Field(2.0, gt=0, le=60)
+    retry_after_s: int = Field(2, ge=1, description="Retry-After of a 503 when the pool is full")
     items_default_limit: int = Field(100, ge=1, le=10_000)
     items_max_limit: int = Field(10_000, ge=1, le=100_000)
     # numberMatched is only reported when counting finishes within this budget.

@@ -10,23 +10,30 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from geo.kernel.auth import Principal
 from geo.kernel.config import Settings
+from geo.kernel.errors import Overloaded
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def sync_engine(settings: Settings) -> Engine:
-    return create_engine(settings.sqlalchemy_url, pool_pre_ping=True)
+    return create_engine(
+        settings.sqlalchemy_url, pool_pre_ping=True, pool_timeout=settings.pool_timeout_s
+    )
 
 
 def async_engine(settings: Settings) -> AsyncEngine:
     return create_async_engine(
         settings.sqlalchemy_url,
         pool_size=settings.pool_size,
-        max_overflow=settings.pool_size,
+        max_overflow=(
+            settings.pool_size if settings.pool_max_overflow is None else settings.pool_max_overflow
+        ),
+        pool_timeout=settings.pool_timeout_s,
         pool_pre_ping=True,
         # Server-side statement cache for the queries every page repeats.
         connect_args={"prepare_threshold": 3, "application_name": "restoration-map"},
@@ -74,9 +81,58 @@ def set_write_context(
     conn.execute(_WRITE_CONTEXT_SQL, write_context(actor, user_id, regions))
 
 
+class RequestConnection:
+    """The one pooled connection of a request: taken on first use (a request that never
+    touches the database holds none), shared by every step of the request (key lookup,
+    collection lookup, count, stream, write) and given back by :meth:`close` when the
+    response has been sent. Two connections held by one request let a burst of requests
+    deadlock the pool, each holding one and waiting for a second.
+
+    It also stands in for the engine (``connect``/``begin``), so code written against an
+    engine uses the request's connection too. A full pool is waited on for the engine's
+    bounded ``pool_timeout`` and then refused with :class:`Overloaded` (503)."""
+
+    def __init__(self, engine: AsyncEngine, retry_after: int = 2):
+        self.engine = engine
+        self.retry_after = retry_after
+        self._conn: AsyncConnection | None = None
+
+    async def get(self) -> AsyncConnection:
+        if self._conn is None:
+            try:
+                self._conn = await self.engine.connect()
+            except PoolTimeout:
+                raise Overloaded(
+                    "every database connection is busy; retry shortly",
+                    retry_after=self.retry_after,
+                ) from None
+        return self._conn
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[AsyncConnection]:
+        yield await self.get()
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction on the request's connection; reads before it are ended first."""
+        conn = await self.get()
+        if conn.in_transaction():
+            await conn.commit()
+        async with conn.begin():
+            yield conn
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await conn.close()  # rolls back what is still open, returns it to the pool
+
+
+Connectable = AsyncEngine | RequestConnection
+
+
 @asynccontextmanager
 async def write_transaction(
-    engine: AsyncEngine, principal: Principal
+    engine: Connectable, principal: Principal
 ) -> AsyncIterator[AsyncConnection]:
     """A transaction for every write on behalf of a user. It tells the database who writes
     and where they may write (``rm.actor``, ``rm.user_id``, ``rm.regions``: transaction-local
@@ -87,3 +143,8 @@ async def write_transaction(
             write_context(principal.name, principal.user_id, principal.regions),
         )
         yield conn
+
+
+async def postgis_version(conn: AsyncConnection) -> str:
+    """The PostGIS library version: a health check that also proves the extension works."""
+    return (await conn.execute(text("SELECT postgis_lib_version()"))).scalar_one()

@@ -42,6 +42,17 @@ class Conflict(ServiceError):
 class DatabaseUnavailable(ServiceError):
     status = 503
     code = "DatabaseUnavailable"
+    retry_after: int | None = None
+
+
+class Overloaded(DatabaseUnavailable):
+    """Every pooled connection stayed busy for the whole bounded wait: come back later."""
+
+    code = "ServiceUnavailable"
+
+    def __init__(self, description: str, *, retry_after: int):
+        super().__init__(description)
+        self.retry_after = retry_after
 
 
 class PermissionDenied(ServiceError):

@@ -11,19 +11,12 @@ from __future__ import annotations
 from collections import OrderedDict
 from threading import Lock
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
-
+from geo.catalog.versions import data_version
 from geo.tiles.mvt import Tile
 
+__all__ = ["TileCache", "data_version"]
+
 OVERHEAD = 200  # bytes per entry for the key and the objects, roughly
-
-
-async def data_version(conn: AsyncConnection, name: str) -> int:
-    row = (
-        await conn.execute(text("SELECT version FROM data_versions WHERE name = :n"), {"n": name})
-    ).first()
-    return row[0] if row else 0
 
 
 class TileCache:

@@ -1,27 +1,29 @@
-"""OGC API – Features Part 1 (core) and Part 2 (CRS): collections and their items."""
+"""OGC API – Features Part 1 (core) and Part 2 (CRS): the items of a collection, one item.
+
+HTTP only: parameters are parsed into an ``ItemsQuery``, the domain opens the page
+(geo.catalog.pages) or the export (geo.files.exports), and a renderer writes it."""
 
 # No `from __future__ import annotations` here: the limit bounds are closure variables that
 # FastAPI must see when it reads the signatures.
 
 import json
-import time
-from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response, StreamingResponse
 
 from app.deps import CollectionDep, ConnDep, reject_unknown, wants_html
+from app.render import features as fc
 from app.render.html import render
 from app.render.links import GEOJSON, HTML, JSON, link, url
-from app.routers.ogc.tiles import tiles_links
+from app.routers.ogc import collections
 from geo.catalog import filters, history, items
 from geo.catalog.items import ItemsQuery
-from geo.catalog.queryables import queryables, queryables_document
-from geo.catalog.sources import Collection, list_collections
+from geo.catalog.pages import Page, open_page
+from geo.catalog.queryables import queryables
+from geo.catalog.sources import Collection
 from geo.edits import writes as edits
 from geo.files import exports
 from geo.kernel import crs as crs_mod
@@ -43,98 +45,30 @@ ITEM_PARAMS = {
 }
 # f values of the items endpoint: pages (json/html) or whole-result exports (geo.files.exports).
 ITEM_FORMATS = ("json", "html", *exports.FORMATS)
+ITEMS_DESCRIPTION = (
+    "GeoJSON built in PostGIS and streamed. Besides the standard parameters, any "
+    "attribute of the collection (see its schema) filters by equality, e.g. `grade=1`; "
+    "`region_code` also accepts prefecture codes."
+)
+EXPORT_F = "json or html (pages), or an export of every matching feature: " + ", ".join(
+    exports.FORMATS
+)
 
 
-def collection_doc(request: Request, coll: Collection, bbox: list[float] | None) -> dict[str, Any]:
-    base = f"/collections/{coll.id}"
-    doc: dict[str, Any] = {
-        "id": coll.id,
-        "title": coll.title,
-        "description": coll.description,
-        "itemType": "feature",
-        "crs": crs_mod.SUPPORTED_URIS,
-        "storageCrs": crs_mod.CRS84,
-        "links": [
-            link(url(request, base), "self", JSON, "This collection"),
-            link(url(request, base, f="html"), "alternate", HTML, "This collection as HTML"),
-            link(url(request, base + "/items"), "items", GEOJSON, "Items as GeoJSON"),
-            link(url(request, base + "/items", f="html"), "items", HTML, "Items as HTML"),
-            link(
-                url(request, base + "/queryables"),
-                "http://www.opengis.net/def/rel/ogc/1.0/queryables",
-                "application/schema+json",
-                "Queryable properties",
-            ),
-            *tiles_links(request, coll.id),
-        ],
-        "x-title-zh": coll.title_zh,
-        "x-geometry-type": coll.geometry_type,
-        "x-kind": coll.kind,
-    }
-    if bbox:
-        doc["extent"] = {"spatial": {"bbox": [bbox], "crs": crs_mod.CRS84}}
-    return doc
+@dataclass
+class ItemsRequest:
+    coll: Collection
+    query: ItemsQuery
+    f: str | None
+    html: bool
+    export_limit: int | None  # exports take every match unless limit is given
 
 
-EXTENT_TTL_S = 30.0
-
-
-async def cached_extent(request: Request, conn, coll: Collection) -> list[float] | None:
-    """A layer's extent, recomputed at most every 30 s: ST_Extent reads every row, and
-    clients ask for /collections often; a bbox a few seconds old only widens a zoom."""
-    cache: dict = request.app.state.__dict__.setdefault("extent_cache", {})
-    now = time.monotonic()
-    hit = cache.get(coll.id)
-    if hit and hit[0] > now:
-        return hit[1]
-    bbox = await items.extent(conn, coll)
-    cache[coll.id] = (now + EXTENT_TTL_S, bbox)
-    return bbox
-
-
-def build_router(settings: Settings) -> APIRouter:
-    router = APIRouter(tags=["Features"])
+def items_params(settings: Settings):
+    """The dependency that parses the items parameters; the limit bounds come from settings."""
     max_limit, default_limit = settings.items_max_limit, settings.items_default_limit
 
-    @router.get("/collections", summary="The collections (layers) of the service")
-    async def collections(request: Request, conn: ConnDep, f: str | None = Query(None)):
-        reject_unknown(request, set())
-        colls = await list_collections(conn)
-        docs = [collection_doc(request, c, await cached_extent(request, conn, c)) for c in colls]
-        body = {
-            "links": [
-                link(url(request, "/collections"), "self", JSON, "The collections"),
-                link(url(request, "/collections", f="html"), "alternate", HTML, "As HTML"),
-            ],
-            "collections": docs,
-            "crs": crs_mod.SUPPORTED_URIS,
-        }
-        if wants_html(request, f):
-            return render(request, "collections.html", doc=body)
-        return JSONResponse(body)
-
-    @router.get("/collections/{collectionId}", summary="One collection")
-    async def collection(
-        request: Request, conn: ConnDep, coll: CollectionDep, f: str | None = Query(None)
-    ):
-        reject_unknown(request, set())
-        doc = collection_doc(request, coll, await cached_extent(request, conn, coll))
-        if wants_html(request, f):
-            return render(request, "collection.html", doc=doc, coll=coll)
-        return JSONResponse(doc)
-
-    @router.get(
-        "/collections/{collectionId}/items",
-        summary="Features of a collection, paged by `next` links",
-        description=(
-            "GeoJSON built in PostGIS and streamed. Besides the standard parameters, any "
-            "attribute of the collection (see its schema) filters by equality, e.g. `grade=1`; "
-            "`region_code` also accepts prefecture codes."
-        ),
-        response_class=Response,
-        responses={200: {"content": {GEOJSON: {}, HTML: {}}}},
-    )
-    async def get_items(
+    async def parse(
         request: Request,
         coll: CollectionDep,
         limit: Annotated[
@@ -161,14 +95,8 @@ def build_router(settings: Settings) -> APIRouter:
         as_of: Annotated[
             str | None, Query(description="RFC 3339 instant: the layer as it was then")
         ] = None,
-        f: Annotated[
-            str | None,
-            Query(
-                description="json or html (pages), or an export of every matching feature: "
-                + ", ".join(exports.FORMATS)
-            ),
-        ] = None,
-    ):
+        f: Annotated[str | None, Query(description=EXPORT_F)] = None,
+    ) -> ItemsRequest:
         reject_unknown(request, ITEM_PARAMS | set(coll.attributes))
         html = wants_html(request, f, ITEM_FORMATS)
         coll = history.at_instant(coll, history.parse_instant(as_of))
@@ -186,89 +114,96 @@ def build_router(settings: Settings) -> APIRouter:
             sortby=items.parse_sortby(sortby, qs),
             properties=items.parse_properties(properties, qs),
         )
-        if f in exports.FORMATS:
-            explicit = "limit" in request.query_params
-            return _export(request, coll, q, f, limit if explicit else None)
-        sql, params = items.page_sql(coll, q)  # raises 400s before the first byte is sent
-        engine: AsyncEngine = request.app.state.engine
-        if html:
-            return await _items_html(request, engine, coll, q, sql, params)
-        return StreamingResponse(
-            _feature_collection(request, engine, coll, q, sql, params, settings.count_timeout_ms),
-            media_type=GEOJSON,
-            headers={"Content-Crs": crs_mod.content_crs_header(q.crs)},
+        explicit = "limit" in request.query_params
+        return ItemsRequest(coll, q, f, html, limit if explicit else None)
+
+    return parse
+
+
+def build_router(settings: Settings) -> APIRouter:
+    router = APIRouter(tags=["Features"])
+    router.include_router(collections.router)
+    ItemsRequestDep = Annotated[ItemsRequest, Depends(items_params(settings))]
+
+    @router.get(
+        "/collections/{collectionId}/items",
+        summary="Features of a collection, paged by `next` links",
+        description=ITEMS_DESCRIPTION,
+        response_class=Response,
+        responses={200: {"content": {GEOJSON: {}, HTML: {}}}},
+    )
+    async def get_items(request: Request, conn: ConnDep, req: ItemsRequestDep):
+        # Count, stream and the lookups before them share the request's one connection.
+        if req.f in exports.FORMATS:
+            return await _export(conn, req)
+        count_ms = 0 if req.html else settings.count_timeout_ms  # HTML pages show no total
+        page = await open_page(conn, req.coll, req.query, count_ms)
+        if req.html:
+            return await _items_html(request, req, page)
+        return fc.streamed(
+            page.batches(),
+            lambda n: _page_tail(request, req.coll, page, n),
+            headers={"Content-Crs": crs_mod.content_crs_header(req.query.crs)},
         )
 
-    @router.get(
-        "/collections/{collectionId}/queryables",
-        summary="Properties that can be used in filters, sortby and properties",
-        response_class=JSONResponse,
-        responses={200: {"content": {"application/schema+json": {}}}},
-    )
-    async def get_queryables(request: Request, coll: CollectionDep, f: str | None = Query(None)):
-        reject_unknown(request, set())
-        doc = queryables_document(coll, url(request, f"/collections/{coll.id}/queryables"))
-        if wants_html(request, f):
-            return render(request, "queryables.html", doc=doc, coll=coll)
-        return JSONResponse(doc, media_type="application/schema+json")
-
-    @router.get(
+    router.add_api_route(
         "/collections/{collectionId}/items/{featureId}",
+        get_item,
+        methods=["GET"],
         summary="One feature",
         response_class=Response,
         responses={200: {"content": {GEOJSON: {}, HTML: {}}}},
     )
-    async def get_item(
-        request: Request,
-        conn: ConnDep,
-        coll: CollectionDep,
-        featureId: str,  # noqa: N803 - the OGC name of the path parameter
-        crs: Annotated[str | None, Query()] = None,
-        as_of: Annotated[str | None, Query(description="RFC 3339 instant")] = None,
-        f: Annotated[str | None, Query()] = None,
-    ):
-        fid = featureId
-        reject_unknown(request, {"crs", "as_of"})
-        out = crs_mod.parse_crs(crs, "crs")
-        coll = history.at_instant(coll, history.parse_instant(as_of))
-        tag = None
-        if coll.kind == "feature" and coll.as_of is None and coll.source.id_is_int:
-            # Version first: a write in between makes the tag older, never newer, than the body.
-            version = await edits.version_of(conn, coll, fid)
-            if version is not None:
-                tag = edits.etag(int(fid), version, out)
-                if edits.matches(request.headers.get("if-none-match"), int(fid), version):
-                    return Response(status_code=304, headers={"ETag": tag})
-        feature = json.loads(await items.get_item(conn, coll, fid, out))
-        base = f"/collections/{coll.id}"
-        feature["links"] = [
-            link(url(request, f"{base}/items/{fid}"), "self", GEOJSON, "This feature"),
-            link(url(request, f"{base}/items/{fid}", f="html"), "alternate", HTML, "As HTML"),
-            link(url(request, base), "collection", JSON, coll.title),
-        ]
-        if wants_html(request, f):
-            return render(request, "item.html", feature=feature, coll=coll)
-        headers = {"Content-Crs": crs_mod.content_crs_header(out)}
-        if tag:
-            headers["ETag"] = tag
-        return Response(
-            json.dumps(feature, ensure_ascii=False), media_type=GEOJSON, headers=headers
-        )
-
     return router
 
 
-def _export(request: Request, coll: Collection, q: ItemsQuery, fmt: str, limit: int | None):
-    """Every feature matching the filters, in one file (the serializer of ``geo.files.exports``)."""
-    spec, body = exports.export(request.app.state.sync_engine, fmt, coll, q, limit)
-    return StreamingResponse(
-        body,
-        media_type=spec.media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{coll.id}.{spec.extension}"',
-            "Content-Crs": crs_mod.content_crs_header(q.crs),
-        },
-    )
+async def get_item(
+    request: Request,
+    conn: ConnDep,
+    coll: CollectionDep,
+    featureId: str,  # noqa: N803 - the OGC name of the path parameter
+    crs: Annotated[str | None, Query()] = None,
+    as_of: Annotated[str | None, Query(description="RFC 3339 instant")] = None,
+    f: Annotated[str | None, Query()] = None,
+):
+    fid = featureId
+    reject_unknown(request, {"crs", "as_of"})
+    out = crs_mod.parse_crs(crs, "crs")
+    coll = history.at_instant(coll, history.parse_instant(as_of))
+    tag = None
+    if coll.kind == "feature" and coll.as_of is None and coll.source.id_is_int:
+        # Version first: a write in between makes the tag older, never newer, than the body.
+        version = await edits.version_of(conn, coll, fid)
+        if version is not None:
+            tag = edits.etag(int(fid), version, out)
+            if edits.matches(request.headers.get("if-none-match"), int(fid), version):
+                return Response(status_code=304, headers={"ETag": tag})
+    feature = json.loads(await items.get_item(conn, coll, fid, out))
+    base = f"/collections/{coll.id}"
+    feature["links"] = [
+        link(url(request, f"{base}/items/{fid}"), "self", GEOJSON, "This feature"),
+        link(url(request, f"{base}/items/{fid}", f="html"), "alternate", HTML, "As HTML"),
+        link(url(request, base), "collection", JSON, coll.title),
+    ]
+    if wants_html(request, f):
+        return render(request, "item.html", feature=feature, coll=coll)
+    headers = {"Content-Crs": crs_mod.content_crs_header(out)}
+    if tag:
+        headers["ETag"] = tag
+    return Response(json.dumps(feature, ensure_ascii=False), media_type=GEOJSON, headers=headers)
+
+
+async def _export(conn, req: ItemsRequest) -> StreamingResponse:
+    """Every feature matching the filters, in one file (the serializers of geo.files.exports);
+    GeoJSON goes through the one FeatureCollection renderer."""
+    out = await exports.export(conn, req.f, req.coll, req.query, req.export_limit)
+    headers = {
+        "Content-Disposition": f'attachment; filename="{req.coll.id}.{out.format.extension}"',
+        "Content-Crs": crs_mod.content_crs_header(req.query.crs),
+    }
+    if out.features is not None:
+        return fc.streamed(out.features, lambda n: {}, headers, out.format.media_type)
+    return StreamingResponse(out.body, media_type=out.format.media_type, headers=headers)
 
 
 def _page_links(request: Request, coll: Collection, next_cursor: str | None) -> list[dict]:
@@ -280,68 +215,30 @@ def _page_links(request: Request, coll: Collection, next_cursor: str | None) -> 
         link(url(request, f"/collections/{coll.id}"), "collection", JSON, coll.title),
     ]
     if next_cursor:
-        links.append(
-            link(
-                url(request, path, **{**query, "cursor": next_cursor}), "next", GEOJSON, "Next page"
-            )
-        )
+        next_url = url(request, path, **{**query, "cursor": next_cursor})
+        links.append(link(next_url, "next", GEOJSON, "Next page"))
     return links
 
 
-async def _feature_collection(
-    request: Request,
-    engine: AsyncEngine,
-    coll: Collection,
-    q: ItemsQuery,
-    sql: str,
-    params: dict,
-    count_timeout_ms: int,
-) -> AsyncIterator[bytes]:
-    async with engine.connect() as conn:
-        matched = None
-        if q.cursor is None:  # first page only: later pages never pay for a count
-            matched = await items.count_matched(conn, coll, q, count_timeout_ms)
-        yield b'{"type":"FeatureCollection","features":['
-        n, last_keys, more = 0, None, False
-        buf: list[str] = []
-        result = await conn.stream(text(sql), params)
-        async for partition in result.partitions(500):
-            for row in partition:
-                if n == q.limit:
-                    more = True
-                    break
-                buf.append(row[0])
-                n, last_keys = n + 1, list(row[1:])
-            if buf:
-                yield ((b"," if n > len(buf) else b"") + ",".join(buf).encode())
-                buf = []
-            if more:
-                break
-        await result.close()
+def _page_tail(request: Request, coll: Collection, page: Page, n: int) -> dict[str, Any]:
     tail: dict[str, Any] = {
         "numberReturned": n,
         "timeStamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "links": _page_links(request, coll, items.encode_cursor(last_keys) if more else None),
+        "links": _page_links(request, coll, page.next_cursor),
     }
-    if matched is not None:
-        tail["numberMatched"] = matched
-    yield b"]," + json.dumps(tail, ensure_ascii=False)[1:].encode()
+    if page.matched is not None:
+        tail["numberMatched"] = page.matched
+    return tail
 
 
-async def _items_html(request, engine, coll, q, sql, params):
-    async with engine.connect() as conn:
-        rows = (await conn.execute(text(sql), params)).all()
-    more = len(rows) > q.limit
-    rows = rows[: q.limit]
-    features = [json.loads(r[0]) for r in rows]
-    next_cursor = items.encode_cursor(list(rows[-1][1:])) if more else None
-    columns = list(coll.attributes)
+async def _items_html(request: Request, req: ItemsRequest, page: Page) -> Response:
+    features = [json.loads(f) for f in await page.all()]
     return render(
         request,
         "items.html",
-        coll=coll,
+        coll=req.coll,
         features=features,
-        columns=columns,
-        links=_page_links(request, coll, next_cursor),
-        crs=q.crs,
+        columns=list(req.coll.attributes),
+        links=_page_links(request, req.coll, page.next_cursor),
+        crs=req.query.crs,
     )

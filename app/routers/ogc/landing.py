@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
 from app.deps import ConnDep, EngineDep, reject_unknown, wants_html
 from app.render.html import render
 from app.render.links import HTML, JSON, OPENAPI, link, url
 from app.routers.ogc.conformance import CLASSES
+from geo.kernel.db import postgis_version
 
 router = APIRouter(tags=["Capabilities"])
 
@@ -52,7 +52,7 @@ async def conformance(request: Request, f: str | None = Query(None)):
 async def healthz(engine: EngineDep):
     try:
         async with engine.connect() as conn:
-            version = (await conn.execute(text("SELECT postgis_lib_version()"))).scalar_one()
+            version = await postgis_version(conn)
     except Exception as exc:  # noqa: BLE001 - any failure means "not healthy"
         return JSONResponse(
             {"status": "unavailable", "database": False, "detail": type(exc).__name__},

@@ -15,7 +15,6 @@ from fastapi.responses import JSONResponse, Response
 
 from app.deps import CollectionDep, ConnDep, SettingsDep, reject_unknown
 from app.render.links import JSON, link, url
-from geo.catalog import items
 from geo.catalog.sources import Collection, list_collections
 from geo.kernel.errors import NotFound
 from geo.tiles import mvt as tiles
@@ -138,10 +137,15 @@ async def tile_matrix_set(request: Request, tms: TMSDep):
     return JSONResponse(tilematrixset.definition(), headers={"Cache-Control": META_CACHE})
 
 
+async def _extent(request: Request, conn, coll: Collection) -> list[float] | None:
+    """Cached per data version (geo.catalog.extent): TileJSON never recomputes ST_Extent."""
+    return await request.app.state.extent_cache.extent(conn, coll)
+
+
 @router.get("/collections/{collectionId}/tiles", summary="Vector tilesets of a collection")
 async def tilesets(request: Request, conn: ConnDep, coll: CollectionDep, settings: SettingsDep):
     reject_unknown(request, set())
-    bbox = await items.extent(conn, coll)
+    bbox = await _extent(request, conn, coll)
     return {
         "links": [link(url(request, f"/collections/{coll.id}/tiles"), "self", JSON, "Tilesets")],
         "tilesets": [_tileset(request, coll, settings, bbox)],
@@ -156,7 +160,7 @@ async def tileset(
 ):
     reject_unknown(request, set())
     _check_tms(tms)
-    return _tileset(request, coll, settings, await items.extent(conn, coll))
+    return _tileset(request, coll, settings, await _extent(request, conn, coll))
 
 
 @router.get(
@@ -168,7 +172,7 @@ async def tilejson(
 ):
     reject_unknown(request, set())
     _check_tms(tms)
-    bbox = await items.extent(conn, coll)
+    bbox = await _extent(request, conn, coll)
     fields = {k: str(v.get("title") or v.get("type", "")) for k, v in coll.attributes.items()}
     doc: dict[str, Any] = {
         "tilejson": "3.0.0",

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from app.auth import Editor
-from app.deps import CollectionDep, ConnDep, reject_unknown
+from app.deps import CollectionDep, ConnDep, EngineDep, SettingsDep, reject_unknown
 from app.render.links import GEOJSON, url
 from geo.catalog import history, items
 from geo.catalog.sources import SPECIAL_SOURCES, Collection
@@ -56,10 +56,9 @@ def content_crs(request: Request) -> crs_mod.CRS:
 
 
 async def _written_response(
-    request: Request, coll: Collection, w: edits.Written, status: int
+    request: Request, conn, coll: Collection, w: edits.Written, status: int
 ) -> Response:
-    async with request.app.state.engine.connect() as conn:
-        body = await items.get_item(conn, coll, str(w.id), crs_mod.DEFAULT)
+    body = await items.get_item(conn, coll, str(w.id), crs_mod.DEFAULT)
     headers = {"ETag": edits.etag(w.id, w.version)}
     if status == 201:
         headers["Location"] = url(request, f"/collections/{coll.id}/items/{w.id}")
@@ -68,127 +67,123 @@ async def _written_response(
     return Response(body, status_code=status, media_type=GEOJSON, headers=headers)
 
 
-def build_router(settings: Settings) -> APIRouter:
-    router = APIRouter(tags=["Transactions"])
-    repair_q = Query(
-        False, description="Repair invalid geometry with ST_MakeValid (polygonal part kept)"
-    )
+router = APIRouter(tags=["Transactions"])
+REPAIR_Q = Query(
+    False, description="Repair invalid geometry with ST_MakeValid (polygonal part kept)"
+)
 
-    @router.post(
-        "/collections/{collectionId}/items",
-        status_code=201,
-        summary="Add a feature (Editor; If-Match not needed)",
-        response_class=Response,
-    )
-    async def create_item(
-        request: Request, coll: EditableDep, principal: Editor, repair: bool = repair_q
-    ):
-        reject_unknown(request, {"repair"})
-        doc = await read_body(request, JSON_TYPES)
-        async with write_transaction(request.app.state.engine, principal) as conn:
-            w = await edits.create(
-                conn, principal, coll, doc, content_crs(request), settings, repair
-            )
-        return await _written_response(request, coll, w, 201)
 
-    @router.put(
-        "/collections/{collectionId}/items/{featureId}",
-        summary="Replace a feature (Editor; If-Match required)",
-        response_class=Response,
-    )
-    async def replace_item(
-        request: Request,
-        coll: EditableDep,
-        principal: Editor,
-        featureId: str,  # noqa: N803
-        repair: bool = repair_q,
-    ):
-        reject_unknown(request, {"repair"})
-        doc = await read_body(request, JSON_TYPES)
-        async with write_transaction(request.app.state.engine, principal) as conn:
-            w = await edits.replace(
-                conn,
-                principal,
-                coll,
-                featureId,
-                doc,
-                content_crs(request),
-                settings,
-                request.headers.get("if-match"),
-                repair,
-            )
-        return await _written_response(request, coll, w, 200)
+@router.post(
+    "/collections/{collectionId}/items",
+    status_code=201,
+    summary="Add a feature (Editor; If-Match not needed)",
+    response_class=Response,
+)
+async def create_item(
+    request: Request,
+    db: EngineDep,
+    settings: SettingsDep,
+    coll: EditableDep,
+    principal: Editor,
+    repair: bool = REPAIR_Q,
+):
+    reject_unknown(request, {"repair"})
+    doc = await read_body(request, JSON_TYPES)
+    async with write_transaction(db, principal) as conn:
+        w = await edits.create(conn, principal, coll, doc, content_crs(request), settings, repair)
+    return await _written_response(request, conn, coll, w, 201)
 
-    @router.patch(
-        "/collections/{collectionId}/items/{featureId}",
-        summary="Update a feature with a JSON Merge Patch (Editor; If-Match required)",
-        response_class=Response,
-    )
-    async def update_item(
-        request: Request,
-        coll: EditableDep,
-        principal: Editor,
-        featureId: str,  # noqa: N803
-        repair: bool = repair_q,
-    ):
-        reject_unknown(request, {"repair"})
-        patch = await read_body(request, PATCH_TYPES)
-        async with write_transaction(request.app.state.engine, principal) as conn:
-            w = await edits.update(
-                conn,
-                principal,
-                coll,
-                featureId,
-                patch,
-                content_crs(request),
-                settings,
-                request.headers.get("if-match"),
-                repair,
-            )
-        return await _written_response(request, coll, w, 200)
 
-    @router.delete(
-        "/collections/{collectionId}/items/{featureId}",
-        status_code=204,
-        summary="Delete a feature (Editor; If-Match required)",
-        response_class=Response,
-    )
-    async def delete_item(
-        request: Request,
-        coll: EditableDep,
-        principal: Editor,
-        featureId: str,  # noqa: N803
-    ):
-        reject_unknown(request, set())
-        async with write_transaction(request.app.state.engine, principal) as conn:
-            await edits.delete(conn, principal, coll, featureId, request.headers.get("if-match"))
-        return Response(status_code=204)
-
-    @router.get(
-        "/collections/{collectionId}/items/{featureId}/history",
-        summary="Every audited change of a feature (who, when, before, after)",
-    )
-    async def item_history(
-        request: Request,
-        conn: ConnDep,
-        coll: EditableDep,
-        featureId: str,  # noqa: N803
-    ):
-        reject_unknown(request, set())
-        entries = await history.feature_history(conn, coll, featureId)
-        return JSONResponse(
-            {
-                "collection": coll.id,
-                "id": featureId,
-                "history": entries,
-                "links": [
-                    {
-                        "href": url(request, f"/collections/{coll.id}/items/{featureId}"),
-                        "rel": "about",
-                        "type": GEOJSON,
-                    }
-                ],
-            }
+@router.put(
+    "/collections/{collectionId}/items/{featureId}",
+    summary="Replace a feature (Editor; If-Match required)",
+    response_class=Response,
+)
+async def replace_item(
+    request: Request,
+    db: EngineDep,
+    settings: SettingsDep,
+    coll: EditableDep,
+    principal: Editor,
+    featureId: str,  # noqa: N803
+    repair: bool = REPAIR_Q,
+):
+    reject_unknown(request, {"repair"})
+    doc = await read_body(request, JSON_TYPES)
+    crs, if_match = content_crs(request), request.headers.get("if-match")
+    async with write_transaction(db, principal) as conn:
+        w = await edits.replace(
+            conn, principal, coll, featureId, doc, crs, settings, if_match, repair
         )
+    return await _written_response(request, conn, coll, w, 200)
 
+
+@router.patch(
+    "/collections/{collectionId}/items/{featureId}",
+    summary="Update a feature with a JSON Merge Patch (Editor; If-Match required)",
+    response_class=Response,
+)
+async def update_item(
+    request: Request,
+    db: EngineDep,
+    settings: SettingsDep,
+    coll: EditableDep,
+    principal: Editor,
+    featureId: str,  # noqa: N803
+    repair: bool = REPAIR_Q,
+):
+    reject_unknown(request, {"repair"})
+    patch = await read_body(request, PATCH_TYPES)
+    crs, if_match = content_crs(request), request.headers.get("if-match")
+    async with write_transaction(db, principal) as conn:
+        w = await edits.update(
+            conn, principal, coll, featureId, patch, crs, settings, if_match, repair
+        )
+    return await _written_response(request, conn, coll, w, 200)
+
+
+@router.delete(
+    "/collections/{collectionId}/items/{featureId}",
+    status_code=204,
+    summary="Delete a feature (Editor; If-Match required)",
+    response_class=Response,
+)
+async def delete_item(
+    request: Request,
+    db: EngineDep,
+    coll: EditableDep,
+    principal: Editor,
+    featureId: str,  # noqa: N803
+):
+    reject_unknown(request, set())
+    async with write_transaction(db, principal) as conn:
+        await edits.delete(conn, principal, coll, featureId, request.headers.get("if-match"))
+    return Response(status_code=204)
+
+
+@router.get(
+    "/collections/{collectionId}/items/{featureId}/history",
+    summary="Every audited change of a feature (who, when, before, after)",
+)
+async def item_history(
+    request: Request,
+    conn: ConnDep,
+    coll: EditableDep,
+    featureId: str,  # noqa: N803
+):
+    reject_unknown(request, set())
+    entries = await history.feature_history(conn, coll, featureId)
+    about = url(request, f"/collections/{coll.id}/items/{featureId}")
+    return JSONResponse(
+        {
+            "collection": coll.id,
+            "id": featureId,
+            "history": entries,
+            "links": [{"href": about, "rel": "about", "type": GEOJSON}],
+        }
+    )
+
+
+def build_router(settings: Settings) -> APIRouter:
+    """The routes read their settings per request (SettingsDep); kept for create_app."""
     return router
