@@ -7,13 +7,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from app.render.html import render
+from geo.inspections import VERDICTS
 
 router = APIRouter(tags=["Web"], include_in_schema=False)
 
 
 @router.get("/map", response_class=HTMLResponse)
 async def map_page(request: Request):
-    return render(request, "map.html")
+    return render(request, "map.html", verdicts=VERDICTS)
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
