@@ -121,3 +121,9 @@ def test_the_map_draws_dismissed_violations_as_settled(client):
     colors = [evaluate(fill_color, {"severity": s}) for s in SEVERITIES]
     assert len(set(colors)) == len(SEVERITIES)
     assert evaluate(fill_color, {"severity": "major"}) not in colors
+
+
+def test_the_violations_collection_schema_lists_the_same_words(client):
+    props = client.get("/collections/violations/queryables").json()["properties"]
+    assert props["status"]["enum"] == list(STATUSES)
+    assert props["severity"]["enum"] == list(SEVERITIES)
