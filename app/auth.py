@@ -9,17 +9,7 @@ from fastapi import Depends, Request
 
 from geo.kernel import auth
 from geo.kernel.auth import Principal
-from geo.kernel.errors import ServiceError
-
-
-class Unauthorized(ServiceError):
-    status = 401
-    code = "Unauthorized"
-
-
-class Forbidden(ServiceError):
-    status = 403
-    code = "Forbidden"
+from geo.kernel.errors import PermissionDenied, Unauthorized
 
 
 async def current_principal(request: Request) -> Principal | None:
@@ -49,7 +39,9 @@ def require(role: str):
         if principal is None:
             raise Unauthorized("this operation needs an API key (Authorization: Bearer <key>)")
         if not principal.has_role(role):
-            raise Forbidden(f"this operation needs the {role} role; you are {principal.role}")
+            raise PermissionDenied(
+                f"this operation needs the {role} role; you are {principal.role}"
+            )
         return principal
 
     return dependency
@@ -59,7 +51,7 @@ def check_region(principal: Principal, region_code: str | None) -> None:
     """Refuses a write outside the caller's counties (403)."""
     if not principal.covers(region_code):
         where = region_code or "outside every county"
-        raise Forbidden(
+        raise PermissionDenied(
             f"your scope ({', '.join(sorted(principal.regions or []))}) does not include {where}"
         )
 

@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.auth import OptionalUser, Unauthorized
+from app.auth import OptionalUser
 from geo.catalog import sources as catalog
 from geo.catalog.sources import Collection
 from geo.kernel.config import Settings
 from geo.kernel.db import RequestConnection
-from geo.kernel.errors import InvalidParameter
+from geo.kernel.errors import InvalidParameter, Unauthorized
 
 
 def get_settings(request: Request) -> Settings:

@@ -175,6 +175,7 @@ def test_bad_transition_bodies_change_nothing(world, body, status):
 def test_action_names_work_too(world):
     client, engine, keys = world
     vid = _violations(engine, "GRASSLAND-NO-APPROVAL")[8]
+    assert vid in _open_here(client, engine, vid)
     resp = client.post(
         f"/violations/{vid}/transitions",
         json={"action": "dismiss", "note": "不属实"},
@@ -182,6 +183,23 @@ def test_action_names_work_too(world):
     )
     assert resp.status_code == 200 and resp.json()["status"] == "dismissed"
     assert client.get("/violations", params={"status": "dismissed"}).json()["violations"]
+    # Dismissed is settled: the point check no longer lists it as open.
+    assert vid not in _open_here(client, engine, vid)
+
+
+def _open_here(client, engine, vid: int) -> list[int]:
+    """The open violations the point check finds on the violation's own ground."""
+    with engine.connect() as conn:
+        lon, lat = conn.execute(
+            text(
+                "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p"
+                " FROM violations WHERE id = :id) s"
+            ),
+            {"id": vid},
+        ).one()
+    resp = client.get("/checks/point", params={"lon": lon, "lat": lat, "radius_m": 10})
+    assert resp.status_code == 200, resp.text
+    return [v["id"] for v in resp.json()["violations"]]
 
 
 def test_events_are_append_only(world):

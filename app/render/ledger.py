@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 from urllib.parse import quote
 
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from geo.kernel.errors import InvalidParameter
-from geo.kernel.tabular import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
+from geo.kernel.tabular import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, csv_chunks, xlsx_bytes
 from geo.progress import ledger
 
 FORMATS = ("json", "csv", "xlsx")
@@ -61,3 +61,23 @@ def ledger_response(
     return Response(
         ledger.to_xlsx(columns, rows, lang, sheet), media_type=XLSX_MEDIA_TYPE, headers=header
     )
+
+
+def table_response(
+    f: str,
+    headers: list[str],
+    rows: Iterable[list[Any]],
+    json_body: dict[str, Any],
+    filename: str,
+    sheet: str,
+) -> Response:
+    """A ledger given as headers and rows: JSON as given, CSV streamed, XLSX as one workbook
+    (both written by geo.kernel.tabular)."""
+    if f == "json":
+        return JSONResponse(json_body)
+    header = {"Content-Disposition": f'attachment; filename="{filename}.{f}"'}
+    if f == "csv":
+        return StreamingResponse(
+            csv_chunks(headers, rows), media_type=CSV_MEDIA_TYPE, headers=header
+        )
+    return Response(xlsx_bytes(sheet, headers, rows), media_type=XLSX_MEDIA_TYPE, headers=header)

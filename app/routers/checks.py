@@ -8,11 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from app.auth import OptionalUser
 from app.deps import ConnDep, SettingsDep, reject_unknown
-from geo.catalog.sources import get_collection
-from geo.kernel.errors import InvalidInput, InvalidParameter
-from geo.kernel.geometry import parse_json
-from geo.violations import checks
-from geo.violations.site import site_check
+from geo.violations import check_point, check_site
 
 router = APIRouter(tags=["Checks"])
 
@@ -36,15 +32,7 @@ async def point(
     radius_m: Annotated[float, Query(gt=0, le=MAX_POINT_RADIUS_M)] = 300.0,
 ) -> dict[str, Any]:
     reject_unknown(request, {"lon", "lat", "crs", "radius_m"})
-    in_crs = checks.parse_input_crs(crs)
-    wlon, wlat = checks.point_wgs84(lon, lat, in_crs)
-    body = await checks.point_check(conn, wlon, wlat, radius_m, public_only=principal is None)
-    return {
-        "point": {"lon": round(wlon, 7), "lat": round(wlat, 7)},
-        "input_crs": in_crs.name,
-        "radius_m": radius_m,
-        **body,
-    }
+    return await check_point(conn, lon, lat, crs, radius_m, public_only=principal is None)
 
 
 @router.post(
@@ -67,23 +55,6 @@ async def site(
     subject: Annotated[str | None, Query(description="Layer the project would belong to")] = None,
 ) -> dict[str, Any]:
     reject_unknown(request, {"crs", "radius_m", "subject"})
-    in_crs = checks.parse_input_crs(crs)
-    if subject is not None:
-        coll = await get_collection(conn, subject)
-        if coll.kind != "feature":
-            raise InvalidParameter(
-                f"subject: {subject!r} is not a feature layer", parameter="subject"
-            )
-    doc = await _json_body(request)  # size limited by app.limits.BodyLimit
-    geom = checks.site_geometry(doc)
-    ewkb, area = await checks.prepare_site(conn, geom, in_crs, settings.site_max_area_km2 * 1e6)
-    out = await site_check(conn, ewkb, area, radius_m, subject, checks.site_properties(doc))
-    return {"input_crs": in_crs.name, **out}
-
-
-async def _json_body(request: Request) -> Any:
-    raw = await request.body()
-    if not raw.strip():
-        raise InvalidInput("body: empty; send a GeoJSON geometry or Feature")
-    # The same JSON rules as every other body: malformed is a 400, NaN/Infinity a 422.
-    return parse_json(raw)
+    body = await request.body()  # size limited by app.limits.BodyLimit
+    max_area_m2 = settings.site_max_area_km2 * 1e6
+    return await check_site(conn, body, crs, radius_m, subject, max_area_m2)

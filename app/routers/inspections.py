@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.auth import Inspector, Viewer, check_region
 from app.deps import ConnDep, SettingsDep
 from app.render.links import url
-from geo.inspections import photos
+from geo.inspections import VERDICTS, photos
 from geo.inspections import records as inspections
 from geo.kernel.db import write_transaction
 from geo.kernel.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
@@ -32,7 +32,7 @@ class InspectionBody(BaseModel):
     gcj02: bool = Field(False, description="true when lon/lat are GCJ-02 (AMap/Tencent)")
     accuracy_m: float | None = Field(None, ge=0, le=100_000, description="Position accuracy")
     observed_at: datetime = Field(description="When it was observed (RFC 3339, with zone)")
-    verdict: Literal["confirmed", "not_confirmed", "rectified", "needs_follow_up"]
+    verdict: Literal[VERDICTS]  # type: ignore[valid-type]  # the one list, geo.inspections
     note: str | None = Field(None, max_length=10_000)
     violation_id: int | None = Field(None, ge=1)
     feature_id: int | None = Field(None, ge=1)

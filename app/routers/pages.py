@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from app.render.html import render
+from geo.inspections import VERDICTS
 from geo.progress import vocab
 
 router = APIRouter(tags=["Web"], include_in_schema=False)
@@ -14,7 +15,7 @@ router = APIRouter(tags=["Web"], include_in_schema=False)
 
 @router.get("/map", response_class=HTMLResponse)
 async def map_page(request: Request):
-    return render(request, "map.html")
+    return render(request, "map.html", verdicts=VERDICTS)
 
 
 @router.get("/dashboard", response_class=HTMLResponse)

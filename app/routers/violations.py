@@ -5,15 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
-from sqlalchemy import text
+from fastapi.responses import JSONResponse, Response
 
 from app.auth import Admin, Inspector
 from app.deps import ConnDep, EngineDep, reject_unknown
+from app.render.ledger import check_format, table_response
+from geo import violations as vio
 from geo.kernel.db import write_transaction
-from geo.kernel.errors import InvalidParameter
-from geo.kernel.tabular import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, csv_chunks, xlsx_bytes
-from geo.violations import lifecycle as vio
 from geo.violations import rules as rules_mod
 
 router = APIRouter(tags=["Violations"])
@@ -94,10 +92,7 @@ async def ledger(
     lang: Annotated[str, Query(description="en or zh (headers of csv/xlsx)")] = "en",
 ):
     reject_unknown(request, LEDGER_PARAMS)
-    if f not in ("json", "csv", "xlsx"):
-        raise InvalidParameter(f"f: unsupported format {f!r}; use json, csv or xlsx", parameter="f")
-    if lang not in ("en", "zh"):
-        raise InvalidParameter("lang: use en or zh", parameter="lang")
+    f, lang = check_format(f, lang)
     flt = vio.LedgerFilter(
         status=status,
         severity=severity,
@@ -107,24 +102,14 @@ async def ledger(
         protected_collection=protected_collection,
         resolved=resolved,
     )
-    sql, params = vio.ledger_sql(flt)
-    records = [dict(r._mapping) for r in await conn.execute(text(sql), params)]
-    if f == "json":
-        return JSONResponse({"violations": [vio._jsonable(r) for r in records]})
-    rows = (vio.ledger_row(r, lang) for r in records)
-    headers = vio.ledger_headers(lang)
-    name = "violations_ledger"
-    if f == "csv":
-        return StreamingResponse(
-            csv_chunks(headers, rows),
-            media_type=CSV_MEDIA_TYPE,
-            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-        )
-    sheet = "违法问题台账" if lang == "zh" else "Violations"
-    return Response(
-        xlsx_bytes(sheet, headers, rows),
-        media_type=XLSX_MEDIA_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+    found = await vio.ledger(conn, flt)
+    return table_response(
+        f,
+        found.headers(lang),
+        found.rows(lang),
+        found.json() if f == "json" else {},
+        found.filename,
+        found.sheet(lang),
     )
 
 

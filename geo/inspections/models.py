@@ -26,9 +26,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from geo.kernel.models import STORAGE_SRID, Base
+from geo.kernel.models import STORAGE_SRID, Base, sql_in
 
-VERDICTS = ("confirmed", "not_confirmed", "rectified", "needs_follow_up")
+# What an inspector found on site (核查): 属实 / 不属实 / 已整改 / 需跟进. The request schema,
+# the form of the map page and the CHECK constraint all read this one tuple.
+VERDICTS: tuple[str, ...] = ("confirmed", "not_confirmed", "rectified", "needs_follow_up")
 
 
 class Inspection(Base):
@@ -56,10 +58,7 @@ class Inspection(Base):
     )
 
     __table_args__ = (
-        CheckConstraint(
-            "verdict IN ('confirmed', 'not_confirmed', 'rectified', 'needs_follow_up')",
-            name="verdict",
-        ),
+        CheckConstraint(sql_in("verdict", VERDICTS), name="verdict"),
         CheckConstraint("accuracy_m IS NULL OR accuracy_m >= 0", name="accuracy"),
         CheckConstraint("input_crs IN ('EPSG:4326', 'GCJ02')", name="input_crs"),
         Index("ix_inspections_geom", "geom", postgresql_using="gist"),

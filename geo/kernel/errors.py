@@ -55,8 +55,16 @@ class Overloaded(DatabaseUnavailable):
         self.retry_after = retry_after
 
 
+class Unauthorized(ServiceError):
+    """No API key where one is needed, or a key that is unknown, revoked or expired."""
+
+    status = 401
+    code = "Unauthorized"
+
+
 class PermissionDenied(ServiceError):
-    """The caller's role or county scope does not allow this (e.g. a lifecycle step)."""
+    """The one 403: the caller's role or county scope does not allow this (a write, a
+    lifecycle step, a row the database's region-scope trigger refuses)."""
 
     status = 403
     code = "Forbidden"

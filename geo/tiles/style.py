@@ -10,18 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from geo.catalog.sources import Collection
+from geo.violations import SETTLED_STATUSES, SEVERITIES
 
-# Violations are coloured by severity and drawn by status (open vs. settled). Values the
-# violations stream does not use simply fall back to the default colour.
-SEVERITY_COLORS = {
-    "critical": "#b2182b",
-    "high": "#e34a33",
-    "major": "#e34a33",
-    "medium": "#fc8d59",
-    "minor": "#fdbb84",
-    "low": "#fee08b",
-}
-SETTLED_STATUSES = ("not_confirmed", "rectified", "closed")
+# Violations are coloured by severity (a ramp over the one list of severities, most severe
+# first) and drawn by whether they are still open: settled statuses, and records the data no
+# longer supports (``resolved``), are drawn faint. The legend is this same mapping.
+SEVERITY_RAMP = ("#b2182b", "#e34a33", "#fc8d59", "#fee08b")
+SEVERITY_COLORS = dict(zip(SEVERITIES, SEVERITY_RAMP, strict=True))
 VIOLATION_DEFAULT = "#d7301f"
 
 
@@ -47,95 +42,83 @@ def is_violations(coll: Collection) -> bool:
     return "severity" in coll.attributes and "status" in coll.attributes
 
 
-def collection_layers(coll: Collection) -> list[dict[str, Any]]:
-    """Style layers of one collection: fill + outline for polygons, circles for points."""
+def settled_expression() -> list[Any]:
+    """True for a violation that needs nothing more: a settled status, or resolved by data."""
+    return [
+        "any",
+        ["in", ["get", "status"], ["literal", list(SETTLED_STATUSES)]],
+        ["==", ["get", "resolved"], True],
+    ]
+
+
+def violation_layers(coll: Collection) -> list[dict[str, Any]]:
+    """Fill, outline and circles coloured by severity; settled records drawn faint."""
+    color = _match("severity", SEVERITY_COLORS, VIOLATION_DEFAULT)
+    settled = settled_expression()
+    legend = [{"label": k, "color": v} for k, v in SEVERITY_COLORS.items()]
+    meta = {**_meta(coll, legend), "rm:settled_statuses": list(SETTLED_STATUSES)}
+    common = {"source": coll.id, "source-layer": coll.id, "metadata": meta}
+    return [
+        {
+            "id": f"{coll.id}-fill",
+            "type": "fill",
+            **common,
+            "paint": {"fill-color": color, "fill-opacity": ["case", settled, 0.15, 0.55]},
+        },
+        {
+            "id": f"{coll.id}-line",
+            "type": "line",
+            **common,
+            "paint": {"line-color": color, "line-width": ["case", settled, 1, 2.5]},
+        },
+        {
+            "id": f"{coll.id}-point",
+            "type": "circle",
+            **common,
+            "filter": ["==", ["geometry-type"], "Point"],
+            "paint": {"circle-color": color, "circle-radius": 6},
+        },
+    ]
+
+
+def feature_layers(coll: Collection) -> list[dict[str, Any]]:
+    """Circles for points; fill + outline for polygons (dashed outline for references),
+    coloured by the layer's ``style`` (one colour, or one per value of ``style.by``)."""
     style = coll.style or {}
     base = style.get("color", "#555555")
     by, colors = style.get("by"), style.get("colors") or {}
-    common = {"source": coll.id, "source-layer": coll.id}
-    if is_violations(coll):
-        color = _match("severity", SEVERITY_COLORS, VIOLATION_DEFAULT)
-        settled = ["in", ["get", "status"], ["literal", list(SETTLED_STATUSES)]]
-        legend = [{"label": k, "color": v} for k, v in SEVERITY_COLORS.items()]
-        meta = _meta(coll, legend)
-        return [
-            {
-                "id": f"{coll.id}-fill",
-                "type": "fill",
-                **common,
-                "metadata": meta,
-                "paint": {
-                    "fill-color": color,
-                    "fill-opacity": ["case", settled, 0.15, 0.55],
-                },
-            },
-            {
-                "id": f"{coll.id}-line",
-                "type": "line",
-                **common,
-                "metadata": meta,
-                "paint": {
-                    "line-color": color,
-                    "line-width": ["case", settled, 1, 2.5],
-                },
-            },
-            {
-                "id": f"{coll.id}-point",
-                "type": "circle",
-                **common,
-                "metadata": meta,
-                "filter": ["==", ["geometry-type"], "Point"],
-                "paint": {"circle-color": color, "circle-radius": 6},
-            },
-        ]
     fill = _match(by, colors, base) if by else base
     legend = (
         [{"label": f"{by} = {k}", "color": v} for k, v in colors.items()]
         if by
         else [{"label": "", "color": base}]
     )
-    meta = _meta(coll, legend)
+    common = {"source": coll.id, "source-layer": coll.id, "metadata": _meta(coll, legend)}
     if "Point" in coll.geometry_type:
-        return [
-            {
-                "id": f"{coll.id}-point",
-                "type": "circle",
-                **common,
-                "metadata": meta,
-                "paint": {
-                    "circle-color": fill,
-                    "circle-radius": 5,
-                    "circle-stroke-color": "#ffffff",
-                    "circle-stroke-width": 1,
-                },
-            }
-        ]
+        paint = {
+            "circle-color": fill,
+            "circle-radius": 5,
+            "circle-stroke-color": "#ffffff",
+            "circle-stroke-width": 1,
+        }
+        return [{"id": f"{coll.id}-point", "type": "circle", **common, "paint": paint}]
     layers: list[dict[str, Any]] = []
     if "Polygon" in coll.geometry_type:
-        layers.append(
-            {
-                "id": f"{coll.id}-fill",
-                "type": "fill",
-                **common,
-                "metadata": meta,
-                "paint": {"fill-color": fill, "fill-opacity": style.get("fill_opacity", 0.3)},
-            }
-        )
+        paint = {"fill-color": fill, "fill-opacity": style.get("fill_opacity", 0.3)}
+        layers.append({"id": f"{coll.id}-fill", "type": "fill", **common, "paint": paint})
     reference = coll.kind == "reference"
-    layers.append(
-        {
-            "id": f"{coll.id}-line",
-            "type": "line",
-            **common,
-            "metadata": meta,
-            "paint": {
-                "line-color": base if reference else fill,
-                "line-width": 1.5 if reference else 1,
-                **({"line-dasharray": [3, 2]} if reference else {}),
-            },
-        }
-    )
+    paint = {
+        "line-color": base if reference else fill,
+        "line-width": 1.5 if reference else 1,
+        **({"line-dasharray": [3, 2]} if reference else {}),
+    }
+    layers.append({"id": f"{coll.id}-line", "type": "line", **common, "paint": paint})
     return layers
+
+
+def collection_layers(coll: Collection) -> list[dict[str, Any]]:
+    """Style layers of one collection."""
+    return violation_layers(coll) if is_violations(coll) else feature_layers(coll)
 
 
 def build_style(

@@ -25,10 +25,10 @@ from geo.kernel import crs as crs_mod
 from geo.kernel.crs import CRS
 from geo.kernel.errors import InvalidInput, InvalidParameter
 from geo.progress import TASK_STATE
+from geo.violations.vocab import OPEN_STATUSES
 
 GCJ02 = "GCJ02"
 SITE_TYPES = ("Polygon", "MultiPolygon")
-OPEN_STATUSES = ("detected", "confirmed", "rectifying", "rectified", "reopened")
 
 
 @dataclass(frozen=True)
@@ -81,111 +81,99 @@ def point_wgs84(lon: float, lat: float, in_crs: InputCRS) -> tuple[float, float]
 _LAYERS = """
 SELECT l.name FROM layers l WHERE l.kind = 'feature' AND (l.public OR NOT :public_only)
 """
+_PT = "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)"
+
+_CONTAINING = f"""
+SELECT t.layer AS collection, t.id, t.code, t.name,
+       t.properties || jsonb_build_object('region_code', t.region_code,
+           'area_ha', round((t.area_m2 / 10000)::numeric, 4)) AS properties
+FROM ({_LAYERS}) l JOIN features t ON t.layer = l.name AND ST_Intersects(t.geom, {_PT})
+ORDER BY t.layer, t.id
+"""
+
+_NEARBY = f"""
+SELECT t.layer AS collection, t.id, t.code, t.name,
+       round(ST_Distance(t.geom::geography, {_PT}::geography)::numeric, 1)::float8 AS distance_m
+FROM ({_LAYERS}) l JOIN features t ON t.layer = l.name AND t.geom && rm_expand_m({_PT}, :r)
+WHERE ST_DWithin(t.geom::geography, {_PT}::geography, :r) AND NOT ST_Intersects(t.geom, {_PT})
+ORDER BY distance_m, t.id LIMIT 200
+"""
+
+_REGION = f"""
+SELECT code, name, name_en FROM regions
+WHERE level = 'county' AND ST_Intersects(geom, {_PT}) ORDER BY code LIMIT 1
+"""
+
+# Open: an open status (geo.violations.vocab) and still supported by the data.
+_OPEN_VIOLATIONS = f"""
+SELECT t.id, t.rule_id, r.name AS rule_name, r.name_zh AS rule_name_zh, t.severity, t.status,
+       t.subject_layer AS subject_collection, t.subject_id,
+       t.protected_layer AS protected_collection, t.protected_id,
+       round((t.area_m2 / 10000)::numeric, 4)::float8 AS area_ha, t.subject_code, t.protected_code
+FROM violations t JOIN violation_rules r ON r.id = t.rule_id
+WHERE t.status = ANY(:open) AND t.resolved_at IS NULL
+  AND (t.subject_id = ANY(:ids) OR t.protected_id = ANY(:ids)
+       OR (t.geom && rm_expand_m({_PT}, :r)
+           AND ST_DWithin(t.geom::geography, {_PT}::geography, :r)))
+ORDER BY t.id
+"""
+
+# Rectification tasks that cover these features or violations, in their state today (the one
+# definition of task state is geo.progress's TASK_STATE).
+_TASKS = f"""
+SELECT x.id, x.code, x.title, x.round, x.deadline::text AS deadline, x.deadline_kind,
+       x.lead_unit, x.status, x.overdue
+FROM ({TASK_STATE}) x
+WHERE x.feature_ids && CAST(:ids AS bigint[]) OR x.violation_ids && CAST(:vids AS bigint[])
+ORDER BY x.code
+"""
+
+
+async def _rows(conn: AsyncConnection, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    return [dict(r._mapping) for r in await conn.execute(text(sql), params)]
 
 
 async def point_check(
     conn: AsyncConnection, lon: float, lat: float, radius_m: float, public_only: bool
 ) -> dict[str, Any]:
+    """What is at (lon, lat) in WGS 84: its county, the features containing it and those
+    within ``radius_m``, the open violations there, and the tasks that cover them."""
     params = {"lon": lon, "lat": lat, "r": radius_m, "public_only": public_only}
-    pt = "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)"
-    containing = await conn.execute(
-        text(
-            f"SELECT t.layer, t.id, t.code, t.name, t.properties || jsonb_build_object("
-            f"'region_code', t.region_code, 'area_ha', round((t.area_m2 / 10000)::numeric, 4))"
-            f" FROM ({_LAYERS}) l JOIN features t ON t.layer = l.name"
-            f" AND ST_Intersects(t.geom, {pt}) ORDER BY t.layer, t.id"
-        ),
-        params,
+    containing = await _rows(conn, _CONTAINING, params)
+    nearby = await _rows(conn, _NEARBY, params)
+    region = await _rows(conn, _REGION, params)
+    ids = [r["id"] for r in containing + nearby]
+    violations = await _rows(
+        conn, _OPEN_VIOLATIONS, {**params, "ids": ids, "open": list(OPEN_STATUSES)}
     )
-    nearby = await conn.execute(
-        text(
-            f"SELECT t.layer, t.id, t.code, t.name,"
-            f" round(ST_Distance(t.geom::geography, {pt}::geography)::numeric, 1)::float8 AS d"
-            f" FROM ({_LAYERS}) l JOIN features t ON t.layer = l.name"
-            f" AND t.geom && rm_expand_m({pt}, :r)"
-            f" WHERE ST_DWithin(t.geom::geography, {pt}::geography, :r)"
-            f" AND NOT ST_Intersects(t.geom, {pt}) ORDER BY d, t.id LIMIT 200"
-        ),
-        params,
-    )
-    region = (
-        await conn.execute(
-            text(
-                f"SELECT code, name, name_en FROM regions WHERE level = 'county'"
-                f" AND ST_Intersects(geom, {pt}) ORDER BY code LIMIT 1"
-            ),
-            params,
-        )
-    ).first()
-    containing_rows = [
-        {"collection": r[0], "id": r[1], "code": r[2], "name": r[3], "properties": r[4]}
-        for r in containing
-    ]
-    nearby_rows = [
-        {"collection": r[0], "id": r[1], "code": r[2], "name": r[3], "distance_m": r[4]}
-        for r in nearby
-    ]
-    ids = [r["id"] for r in containing_rows + nearby_rows]
-    violations = await conn.execute(
-        text(
-            "SELECT t.id, t.rule_id, r.name, r.name_zh, t.severity, t.status,"
-            " t.subject_layer, t.subject_id, t.protected_layer, t.protected_id,"
-            " round((t.area_m2 / 10000)::numeric, 4)::float8, t.subject_code, t.protected_code"
-            " FROM violations t JOIN violation_rules r ON r.id = t.rule_id"
-            " WHERE t.status = ANY(:open) AND t.resolved_at IS NULL"
-            f" AND (t.subject_id = ANY(:ids) OR t.protected_id = ANY(:ids)"
-            f"      OR (t.geom && rm_expand_m({pt}, :r)"
-            f"          AND ST_DWithin(t.geom::geography, {pt}::geography, :r)))"
-            " ORDER BY t.id"
-        ),
-        {**params, "ids": ids, "open": list(OPEN_STATUSES)},
-    )
-    keys = [
-        "id",
-        "rule_id",
-        "rule_name",
-        "rule_name_zh",
-        "severity",
-        "status",
-        "subject_collection",
-        "subject_id",
-        "protected_collection",
-        "protected_id",
-        "area_ha",
-        "subject_code",
-        "protected_code",
-    ]
-    violation_rows = [dict(zip(keys, r, strict=True)) for r in violations]
-    # Rectification tasks (progress stream) that cover these features or violations.
-    # Their state today comes from the one definition of task state (geo.progress.tasks.TASK_STATE).
-    tasks = await conn.execute(
-        text(
-            "SELECT x.id, x.code, x.title, x.round, x.deadline::text, x.deadline_kind,"
-            f" x.lead_unit, x.status, x.overdue FROM ({TASK_STATE}) x"
-            " WHERE x.feature_ids && CAST(:ids AS bigint[])"
-            " OR x.violation_ids && CAST(:vids AS bigint[]) ORDER BY x.code"
-        ),
-        {"ids": ids, "vids": [v["id"] for v in violation_rows], "as_of": date.today()},
-    )
-    task_keys = (
-        "id",
-        "code",
-        "title",
-        "round",
-        "deadline",
-        "deadline_kind",
-        "lead_unit",
-        "status",
-        "overdue",
-    )
+    vids = [v["id"] for v in violations]
+    tasks = await _rows(conn, _TASKS, {"ids": ids, "vids": vids, "as_of": date.today()})
     return {
-        "region": None
-        if region is None
-        else {"code": region[0], "name": region[1], "name_en": region[2]},
-        "containing": containing_rows,
-        "nearby": nearby_rows,
-        "violations": violation_rows,
-        "tasks": [dict(zip(task_keys, r, strict=True)) for r in tasks],
+        "region": region[0] if region else None,
+        "containing": containing,
+        "nearby": nearby,
+        "violations": violations,
+        "tasks": tasks,
+    }
+
+
+async def check_point(
+    conn: AsyncConnection,
+    lon: float,
+    lat: float,
+    crs: str | None,
+    radius_m: float,
+    public_only: bool,
+) -> dict[str, Any]:
+    """The point check of a position given in ``crs`` (lon/lat, or GCJ-02)."""
+    in_crs = parse_input_crs(crs)
+    wlon, wlat = point_wgs84(lon, lat, in_crs)
+    body = await point_check(conn, wlon, wlat, radius_m, public_only)
+    return {
+        "point": {"lon": round(wlon, 7), "lat": round(wlat, 7)},
+        "input_crs": in_crs.name,
+        "radius_m": radius_m,
+        **body,
     }
 
 

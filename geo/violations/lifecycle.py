@@ -1,4 +1,4 @@
-"""Violations: one record with its history, lifecycle transitions, and the ledger listing.
+"""Violations: one record with its history, and its lifecycle transitions.
 
 Lifecycle (table ``violation_transitions``; role = the least role that may take the step)::
 
@@ -15,17 +15,15 @@ the rule and clears it when it breaks it again (a closed record then becomes ``r
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from geo.catalog.items import Where, region_clause
 from geo.kernel.auth import Principal
-from geo.kernel.errors import Conflict, InvalidInput, InvalidParameter, NotFound, PermissionDenied
-from geo.violations.models import SEVERITIES, STATUSES
+from geo.kernel.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from geo.violations.vocab import STATUSES
 
 
 class TransitionIn(BaseModel):
@@ -50,6 +48,42 @@ async def transitions(conn: AsyncConnection) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in rows]
 
 
+async def _step(
+    conn: AsyncConnection, violation_id: int, status: str, body: TransitionIn
+) -> dict[str, Any]:
+    """The transition from ``status`` that ``body`` asks for, or 409 naming the allowed ones."""
+    allowed = [t for t in await transitions(conn) if t["from_status"] == status]
+    step = next(
+        (
+            t
+            for t in allowed
+            if body.to in (None, t["to_status"]) and body.action in (None, t["action"])
+        ),
+        None,
+    )
+    if step is None:
+        options = ", ".join(f"{t['to_status']} ({t['action']}, {t['min_role']})" for t in allowed)
+        wanted = " / ".join(w for w in (body.to, body.action) if w)
+        raise Conflict(
+            f"violation {violation_id} is {status!r}: it cannot go to {wanted!r}; "
+            f"allowed from {status!r}: {options or 'none'}"
+        )
+    return step
+
+
+def _authorize(principal: Principal, step: dict[str, Any], status: str, region: str | None):
+    if not principal.has_role(step["min_role"]):
+        raise PermissionDenied(
+            f"{step['action']} ({status} → {step['to_status']}) needs the {step['min_role']} "
+            f"role; you are {principal.role}"
+        )
+    if not principal.covers(region):
+        raise PermissionDenied(
+            f"your scope ({', '.join(sorted(principal.regions or []))}) does not include "
+            f"{region or 'outside every county'}"
+        )
+
+
 async def transition(
     conn: AsyncConnection, violation_id: int, body: TransitionIn, principal: Principal
 ) -> dict[str, Any]:
@@ -68,32 +102,8 @@ async def transition(
     if row is None:
         raise NotFound(f"violation {violation_id} does not exist")
     status, region = row
-    allowed = [t for t in await transitions(conn) if t["from_status"] == status]
-    step = next(
-        (
-            t
-            for t in allowed
-            if body.to in (None, t["to_status"]) and body.action in (None, t["action"])
-        ),
-        None,
-    )
-    if step is None:
-        options = ", ".join(f"{t['to_status']} ({t['action']}, {t['min_role']})" for t in allowed)
-        wanted = " / ".join(w for w in (body.to, body.action) if w)
-        raise Conflict(
-            f"violation {violation_id} is {status!r}: it cannot go to {wanted!r}; "
-            f"allowed from {status!r}: {options or 'none'}"
-        )
-    if not principal.has_role(step["min_role"]):
-        raise PermissionDenied(
-            f"{step['action']} ({status} → {step['to_status']}) needs the {step['min_role']} "
-            f"role; you are {principal.role}"
-        )
-    if not principal.covers(region):
-        raise PermissionDenied(
-            f"your scope ({', '.join(sorted(principal.regions or []))}) does not include "
-            f"{region or 'outside every county'}"
-        )
+    step = await _step(conn, violation_id, status, body)
+    _authorize(principal, step, status, region)
     await conn.execute(
         text("UPDATE violations SET status = :to, status_changed_at = now() WHERE id = :id;"),
         {"to": step["to_status"], "id": violation_id},
@@ -117,7 +127,7 @@ async def transition(
     return await get_violation(conn, violation_id)
 
 
-_RECORD = """
+RECORD_SQL = """
 SELECT t.id, t.rule_id, r.code AS rule_code, r.name AS rule_name, r.name_zh AS rule_name_zh,
        t.severity, t.status, r.legal_basis, r.legal_basis_zh,
        t.subject_layer AS subject_collection, t.subject_id, t.subject_code,
@@ -136,15 +146,16 @@ LEFT JOIN regions g ON g.code = t.region_code
 """
 
 
-def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
+def jsonable(d: dict[str, Any]) -> dict[str, Any]:
+    """Dates and times as ISO 8601 strings, for a JSON body."""
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in d.items()}
 
 
 async def get_violation(conn: AsyncConnection, violation_id: int) -> dict[str, Any]:
-    row = (await conn.execute(text(_RECORD + " WHERE t.id = :id"), {"id": violation_id})).first()
+    row = (await conn.execute(text(RECORD_SQL + " WHERE t.id = :id"), {"id": violation_id})).first()
     if row is None:
         raise NotFound(f"violation {violation_id} does not exist")
-    out = _jsonable(dict(row._mapping))
+    out = jsonable(dict(row._mapping))
     events = await conn.execute(
         text(
             "SELECT id, action, from_status, to_status, actor, cause_actor, at, note, evidence"
@@ -152,105 +163,10 @@ async def get_violation(conn: AsyncConnection, violation_id: int) -> dict[str, A
         ),
         {"id": violation_id},
     )
-    out["events"] = [_jsonable(dict(e._mapping)) for e in events]
+    out["events"] = [jsonable(dict(e._mapping)) for e in events]
     out["allowed_transitions"] = [
         {k: t[k] for k in ("to_status", "action", "min_role", "title", "title_zh")}
         for t in await transitions(conn)
         if t["from_status"] == out["status"]
     ]
     return out
-
-
-# --- the ledger ---------------------------------------------------------------------------
-
-
-@dataclass
-class LedgerFilter:
-    status: str | None = None
-    severity: str | None = None
-    rule_id: int | None = None
-    region: str | None = None
-    subject_collection: str | None = None
-    protected_collection: str | None = None
-    resolved: bool | None = None
-
-
-def ledger_sql(flt: LedgerFilter) -> tuple[str, dict[str, Any]]:
-    where = Where()
-    for name, values in (("status", STATUSES), ("severity", SEVERITIES)):
-        value = getattr(flt, name)
-        if value is None:
-            continue
-        wanted = value.split(",")
-        bad = sorted(set(wanted) - set(values))
-        if bad:
-            raise InvalidParameter(
-                f"{name}: unknown value(s) {', '.join(bad)}; use {', '.join(values)}",
-                parameter=name,
-            )
-        where.add(f"t.{name} = ANY({where.bind(wanted)})")
-    if flt.rule_id is not None:
-        where.add(f"t.rule_id = {where.bind(flt.rule_id)}")
-    if flt.region is not None:
-        region_clause(where, "t.region_code", flt.region, "region")
-    if flt.subject_collection is not None:
-        where.add(f"t.subject_layer = {where.bind(flt.subject_collection)}")
-    if flt.protected_collection is not None:
-        where.add(f"t.protected_layer = {where.bind(flt.protected_collection)}")
-    if flt.resolved is not None:
-        where.add(f"(t.resolved_at IS NOT NULL) = {where.bind(flt.resolved)}")
-    return _RECORD + f" WHERE {where.sql} ORDER BY t.id", where.params
-
-
-# Ledger columns: key, English header, Chinese header.
-LEDGER_COLUMNS: list[tuple[str, str, str]] = [
-    ("id", "Violation id", "问题编号"),
-    ("region_code", "County code", "行政区划代码"),
-    ("region_name", "County", "县市"),
-    ("rule_code", "Rule", "规则代码"),
-    ("rule_name", "Rule name", "规则名称"),
-    ("severity", "Severity", "严重程度"),
-    ("subject_code", "Subject code", "问题图斑编号"),
-    ("protected_code", "Protected zone code", "保护区编号"),
-    ("area_ha", "Area (ha)", "面积（公顷）"),
-    ("area_mu", "Area (mu)", "面积（亩）"),
-    ("status", "Status", "状态"),
-    ("resolved", "Resolved by data", "数据已消除"),
-    ("detected_date", "Detected", "发现日期"),
-    ("last_status_change", "Last status change", "最近状态变更"),
-    ("legal_basis", "Legal basis", "法律依据"),
-]
-
-STATUS_ZH = {
-    "detected": "已发现",
-    "confirmed": "核查属实",
-    "dismissed": "核查不属实",
-    "rectifying": "整改中",
-    "rectified": "已整改",
-    "closed": "已验收销号",
-    "reopened": "回头看重新打开",
-}
-SEVERITY_ZH = {"critical": "特别严重", "high": "严重", "medium": "较重", "low": "一般"}
-
-
-def ledger_row(record: dict[str, Any], lang: str) -> list[Any]:
-    """One ledger row (values in the column order), in Chinese where ``lang`` is zh."""
-    zh = lang == "zh"
-    r = dict(record)
-    r["detected_date"] = str(r["detected_at"])[:10]
-    r["last_status_change"] = str(r["status_changed_at"])[:19].replace("T", " ")
-    if zh:
-        r["region_name"] = r["region_name"]
-        r["rule_name"] = r["rule_name_zh"] or r["rule_name"]
-        r["severity"] = SEVERITY_ZH.get(r["severity"], r["severity"])
-        r["status"] = STATUS_ZH.get(r["status"], r["status"])
-        r["resolved"] = "是" if r["resolved"] else "否"
-        r["legal_basis"] = r["legal_basis_zh"]
-    else:
-        r["region_name"] = r["region_name_en"] or r["region_name"]
-        r["resolved"] = "yes" if r["resolved"] else "no"
-    return [r[key] for key, _, _ in LEDGER_COLUMNS]
-
-
-def ledger_headers(lang: str) -> list[str]:
-    return [zh if lang == "zh" else en for _, en, zh in LEDGER_COLUMNS]

@@ -29,10 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from geo.kernel.models import STORAGE_SRID, Base
-
-SEVERITIES = ("critical", "high", "medium", "low")
-STATUSES = ("detected", "confirmed", "dismissed", "rectifying", "rectified", "closed", "reopened")
+from geo.kernel.models import STORAGE_SRID, Base, sql_in
+from geo.violations.vocab import SEVERITIES, STATUSES
 
 
 def _now() -> Mapped[datetime]:
@@ -86,7 +84,7 @@ class ViolationRule(Base):
         ),
         CheckConstraint("distance_m IS NULL OR distance_m <= 100000", name="distance_range"),
         CheckConstraint("min_area_m2 >= 0", name="min_area"),
-        CheckConstraint("severity IN ('critical', 'high', 'medium', 'low')", name="severity"),
+        CheckConstraint(sql_in("severity", SEVERITIES), name="severity"),
         CheckConstraint("jsonb_typeof(subject_filter) = 'object'", name="subject_filter_object"),
         CheckConstraint(
             "jsonb_typeof(protected_filter) = 'object'", name="protected_filter_object"
@@ -131,11 +129,7 @@ class Violation(Base):
         UniqueConstraint(
             "rule_id", "subject_id", "protected_id", postgresql_nulls_not_distinct=True
         ),
-        CheckConstraint(
-            "status IN ('detected', 'confirmed', 'dismissed', 'rectifying', 'rectified', "
-            "'closed', 'reopened')",
-            name="status",
-        ),
+        CheckConstraint(sql_in("status", STATUSES), name="status"),
         Index("ix_violations_geom", "geom", postgresql_using="gist"),
         Index("ix_violations_status", "status"),
         Index("ix_violations_region_code", "region_code"),

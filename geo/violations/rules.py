@@ -13,8 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from geo.kernel.errors import Conflict, InvalidInput, NotFound
+from geo.violations.vocab import SEVERITIES
 
-Severity = Literal["critical", "high", "medium", "low"]
+Severity = Literal[SEVERITIES]  # type: ignore[valid-type]  # geo.violations.vocab
 
 
 class RuleIn(BaseModel):

@@ -11,7 +11,14 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from geo.catalog.sources import get_collection
+from geo.kernel.errors import InvalidInput, InvalidParameter
+from geo.kernel.geometry import parse_json
+from geo.violations.checks import parse_input_crs, prepare_site, site_geometry, site_properties
+from geo.violations.vocab import SEVERITIES
+
 MUST_RELOCATE_SHARE = 0.5
+CRITICAL = SEVERITIES[0]  # the most severe: no redrawn boundary can save the project
 
 _SQL = """
 WITH site AS (SELECT ST_GeomFromEWKB(:site) AS g),
@@ -77,61 +84,36 @@ SELECT
 def verdict(rules: list[dict[str, Any]], share_inside: float) -> str:
     if not rules:
         return "clear"
-    if share_inside >= MUST_RELOCATE_SHARE or any(r["severity"] == "critical" for r in rules):
+    if share_inside >= MUST_RELOCATE_SHARE or any(r["severity"] == CRITICAL for r in rules):
         return "must_relocate"
     return "must_avoid"
 
 
-async def site_check(
-    conn: AsyncConnection,
-    site_ewkb: bytes,
-    site_area_m2: float,
-    radius_m: float,
-    subject: str | None = None,
-    properties: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    row = (
-        await conn.execute(
-            text(_SQL),
-            {
-                "site": site_ewkb,
-                "site_area": site_area_m2,
-                "radius": radius_m,
-                "subject": subject,
-                "props": json.dumps(properties or {}),
-            },
-        )
-    ).one()
-    layers_doc, zones, rules, inside_m2 = row
-    share_inside = inside_m2 / site_area_m2
-    layers = []
-    overlaps = []
+_OVERLAP_KEYS = ("collection", "id", "code", "name", "overlap_m2", "overlap_ha", "overlap_mu")
+
+
+def _overlap_feature(zone: dict[str, Any]) -> dict[str, Any]:
+    """A conflicting zone's overlap with the site as a GeoJSON Feature (pops its geometry)."""
+    geom = zone.pop("geometry")
+    zone.pop("distance_m")
+    return {
+        "type": "Feature",
+        "id": f"{zone['collection']}-{zone['id']}",
+        "geometry": geom,
+        "properties": {k: zone[k] for k in (*_OVERLAP_KEYS, "rules")},
+    }
+
+
+def _by_layer(
+    layers_doc: list[dict[str, Any]], zones: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Per protected layer its conflicts (overlapping zones) and nearby zones; and the
+    overlaps as Features."""
+    layers, overlaps = [], []
     for layer in layers_doc:
         mine = [z for z in zones if z["collection"] == layer["layer"]]
         conflicts = [z for z in mine if z["overlap_m2"] > 0]
-        for z in conflicts:
-            geom = z.pop("geometry")
-            z.pop("distance_m")
-            overlaps.append(
-                {
-                    "type": "Feature",
-                    "id": f"{z['collection']}-{z['id']}",
-                    "geometry": geom,
-                    "properties": {
-                        k: z[k]
-                        for k in (
-                            "collection",
-                            "id",
-                            "code",
-                            "name",
-                            "overlap_m2",
-                            "overlap_ha",
-                            "overlap_mu",
-                            "rules",
-                        )
-                    },
-                }
-            )
+        overlaps += [_overlap_feature(z) for z in conflicts]
         nearby = [
             {k: z[k] for k in ("id", "code", "name", "distance_m", "rules")}
             for z in mine
@@ -146,6 +128,27 @@ async def site_check(
                 "nearby": nearby,
             }
         )
+    return layers, overlaps
+
+
+async def site_check(
+    conn: AsyncConnection,
+    site_ewkb: bytes,
+    site_area_m2: float,
+    radius_m: float,
+    subject: str | None = None,
+    properties: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    params = {
+        "site": site_ewkb,
+        "site_area": site_area_m2,
+        "radius": radius_m,
+        "subject": subject,
+        "props": json.dumps(properties or {}),
+    }
+    layers_doc, zones, rules, inside_m2 = (await conn.execute(text(_SQL), params)).one()
+    share_inside = inside_m2 / site_area_m2
+    layers, overlaps = _by_layer(layers_doc, zones)
     return {
         "verdict": verdict(rules, share_inside),
         "site_area_m2": round(site_area_m2, 1),
@@ -157,3 +160,30 @@ async def site_check(
         "rules": rules,
         "overlaps": {"type": "FeatureCollection", "features": overlaps},
     }
+
+
+async def check_site(
+    conn: AsyncConnection,
+    body: bytes,
+    crs: str | None,
+    radius_m: float,
+    subject: str | None,
+    max_area_m2: float,
+) -> dict[str, Any]:
+    """The site check of a GeoJSON body (a Polygon/MultiPolygon geometry or a Feature with
+    one) whose coordinates are in ``crs`` (or GCJ-02); ``subject`` names the feature layer
+    the project would belong to."""
+    in_crs = parse_input_crs(crs)
+    if subject is not None:
+        coll = await get_collection(conn, subject)
+        if coll.kind != "feature":
+            raise InvalidParameter(
+                f"subject: {subject!r} is not a feature layer", parameter="subject"
+            )
+    if not body.strip():
+        raise InvalidInput("body: empty; send a GeoJSON geometry or Feature")
+    doc = parse_json(body)  # the same JSON rules as every other body: NaN/Infinity are 422
+    geom = site_geometry(doc)
+    ewkb, area = await prepare_site(conn, geom, in_crs, max_area_m2)
+    out = await site_check(conn, ewkb, area, radius_m, subject, site_properties(doc))
+    return {"input_crs": in_crs.name, **out}

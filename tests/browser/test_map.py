@@ -6,6 +6,8 @@ from playwright.sync_api import Page, expect
 from shapely.geometry import shape
 from sqlalchemy import text
 
+from geo.inspections import VERDICTS
+from geo.violations import SEVERITIES
 from tests.browser.conftest import api, click_lonlat, open_map
 
 LAYERS = [
@@ -265,3 +267,12 @@ def test_phone_layer_panel_and_locate_button(phone_page: Page, phone_context, li
     on_screen_and_on_top("#btn-locate")
     on_screen_and_on_top("#btn-here")
     assert page.console_log.errors() == []
+
+
+def test_legend_and_form_speak_the_models_vocabulary(page: Page, live_server):
+    open_map(page, live_server)
+    page.click("#btn-layers")
+    legend = page.locator('#layer-list li:has(input[data-collection="violations"]) .legend span')
+    expect(legend).to_have_text(list(SEVERITIES))
+    options = page.locator("#insp-verdict option")
+    assert options.evaluate_all("(os) => os.map((o) => o.value)") == list(VERDICTS)
