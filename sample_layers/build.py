@@ -32,6 +32,9 @@ from shapely.geometry import MultiPolygon, Point, Polygon, box, mapping, shape
 from shapely.geometry.polygon import orient
 from shapely.ops import nearest_points, unary_union
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the service's geo package
+from geo.kernel import crs  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 SEED = 20210706  # the day the inspection team arrived in Changji
 GEOD = pyproj.Geod(ellps="WGS84")
@@ -54,66 +57,6 @@ COUNTIES = {
 }
 
 # --------------------------------------------------------------------------------------
-# GCJ-02 <-> WGS 84
-# --------------------------------------------------------------------------------------
-_A = 6378245.0  # Krasovsky 1940 semi-major axis used by the GCJ-02 algorithm
-_EE = 0.00669342162296594323
-
-
-def _out_of_china(lon: float, lat: float) -> bool:
-    return not (72.004 <= lon <= 137.8347 and 0.8293 <= lat <= 55.8271)
-
-
-def _t_lat(x: float, y: float) -> float:
-    r = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * math.sqrt(abs(x))
-    r += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
-    r += (20.0 * math.sin(y * math.pi) + 40.0 * math.sin(y / 3.0 * math.pi)) * 2.0 / 3.0
-    r += (160.0 * math.sin(y / 12.0 * math.pi) + 320.0 * math.sin(y * math.pi / 30.0)) * 2.0 / 3.0
-    return r
-
-
-def _t_lon(x: float, y: float) -> float:
-    r = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * math.sqrt(abs(x))
-    r += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
-    r += (20.0 * math.sin(x * math.pi) + 40.0 * math.sin(x / 3.0 * math.pi)) * 2.0 / 3.0
-    r += (150.0 * math.sin(x / 12.0 * math.pi) + 300.0 * math.sin(x / 30.0 * math.pi)) * 2.0 / 3.0
-    return r
-
-
-def wgs84_to_gcj02(lon: float, lat: float) -> tuple[float, float]:
-    """Forward GCJ-02 obfuscation (the public, widely reimplemented algorithm)."""
-    if _out_of_china(lon, lat):
-        return lon, lat
-    dlat = _t_lat(lon - 105.0, lat - 35.0)
-    dlon = _t_lon(lon - 105.0, lat - 35.0)
-    rad = lat / 180.0 * math.pi
-    magic = 1.0 - _EE * math.sin(rad) ** 2
-    sq = math.sqrt(magic)
-    dlat = (dlat * 180.0) / ((_A * (1.0 - _EE)) / (magic * sq) * math.pi)
-    dlon = (dlon * 180.0) / (_A / sq * math.cos(rad) * math.pi)
-    return lon + dlon, lat + dlat
-
-
-def gcj02_to_wgs84(
-    lon: float, lat: float, tol: float = 1e-9, max_iter: int = 30
-) -> tuple[float, float]:
-    """Inverse GCJ-02 by fixed-point iteration: find w with wgs84_to_gcj02(w) == g.
-
-    Converges in a few iterations; tol=1e-9 degrees is ~0.1 mm, far below 1 m.
-    """
-    if _out_of_china(lon, lat):
-        return lon, lat
-    x, y = lon, lat
-    for _ in range(max_iter):
-        gx, gy = wgs84_to_gcj02(x, y)
-        dx, dy = gx - lon, gy - lat
-        x, y = x - dx, y - dy
-        if abs(dx) < tol and abs(dy) < tol:
-            break
-    return x, y
-
-
-# --------------------------------------------------------------------------------------
 # geometry helpers
 # --------------------------------------------------------------------------------------
 def to_m(g):
@@ -131,13 +74,11 @@ def _stack(xy):
 
 
 def gcj_geom_to_wgs(g):
-    import numpy as np
+    """GCJ-02 (AMap) to WGS 84 with the service's own conversion (geo.kernel.crs)."""
 
     def f(a):
-        out = np.empty_like(a)
-        for i, (x, y) in enumerate(a):
-            out[i] = gcj02_to_wgs84(float(x), float(y))
-        return out
+        lon, lat = crs.gcj02_to_wgs84(a[:, 0], a[:, 1])
+        return _stack((lon, lat))
 
     return shapely.transform(g, f)
 
