@@ -216,22 +216,8 @@ def _task(
 ) -> dict:
     deadline, kind = parse_deadline(raw["deadline_text"])
     status = STATUS[raw["status_text"]]
-    progress = "\n".join(raw["progress"]).strip()
     quote = statement if len(statement) <= 120 else statement[:119] + "…"
-    notes = [
-        {
-            "date": report["feedback"],
-            "status": "in_progress",
-            "text": "督察反馈，任务建立 (feedback received; task opened on the feedback date)",
-        },
-        {
-            "date": report["as_of"],
-            "status": status,
-            "text": f"整改进展情况：{raw['status_text']}" + (f"\n{progress}" if progress else ""),
-            "note": f"status as the report states it at its cut-off date {report['as_of']}; "
-            "the report does not date each completion",
-        },
-    ]
+    notes = _task_notes(report, raw, status)
     return {
         "code": code,
         "title": title_of(statement),
@@ -262,6 +248,25 @@ def _task(
             "status_quote": f"整改进展情况：{raw['status_text']}",
         },
     }
+
+
+def _task_notes(report: dict, raw: dict, status: str) -> list[dict]:
+    """The opening note (feedback date) and the status the report gives at its cut-off."""
+    progress = "\n".join(raw["progress"]).strip()
+    return [
+        {
+            "date": report["feedback"],
+            "status": "in_progress",
+            "text": "督察反馈，任务建立 (feedback received; task opened on the feedback date)",
+        },
+        {
+            "date": report["as_of"],
+            "status": status,
+            "text": f"整改进展情况：{raw['status_text']}" + (f"\n{progress}" if progress else ""),
+            "note": f"status as the report states it at its cut-off date {report['as_of']}; "
+            "the report does not date each completion",
+        },
+    ]
 
 
 def extract_a(text: str) -> list[dict]:
