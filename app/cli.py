@@ -20,10 +20,9 @@ def _migrate(args, settings: Settings) -> int:
 
 
 def _load_samples(args, settings: Settings) -> int:
-    from sqlalchemy import text
-
     from geo.kernel.db import sync_engine
     from geo.samples.load import load_samples
+    from geo.violations.counts import open_violations
 
     engine = sync_engine(settings)
     with engine.begin() as conn:
@@ -32,22 +31,18 @@ def _load_samples(args, settings: Settings) -> int:
         print(f"{name:24s} {n:6d}")
     # Violations follow the data: the triggers on features evaluated the rules on load.
     with engine.connect() as conn:
-        n = conn.execute(text("SELECT count(*) FROM violations WHERE resolved_at IS NULL"))
-        print(f"{'violations (open)':24s} {n.scalar_one():6d}")
+        print(f"{'violations (open)':24s} {open_violations(conn):6d}")
     return 0
 
 
 def _evaluate(args, settings: Settings) -> int:
-    from sqlalchemy import text
-
     from geo.kernel.db import sync_engine
+    from geo.violations.counts import open_violations
     from geo.violations.rules import evaluate
 
     with sync_engine(settings).begin() as conn:
         counts = evaluate(conn, args.rule or None)
-        open_n = conn.execute(
-            text("SELECT count(*) FROM violations WHERE resolved_at IS NULL")
-        ).scalar_one()
+        open_n = open_violations(conn)
     for action in ("detected", "redetected_by_data", "resolved_by_data", "updated"):
         print(f"{action:20s} {counts.get(action, 0):6d}")
     print(f"{'open violations':20s} {open_n:6d}")
@@ -78,17 +73,15 @@ def _users_create(args, settings: Settings) -> int:
 
 
 def _users_key(args, settings: Settings) -> int:
-    from sqlalchemy import text
-
     from geo.kernel import auth
     from geo.kernel.db import sync_engine
 
     with sync_engine(settings).begin() as conn:
-        uid = conn.execute(text("SELECT id FROM users WHERE name = :n"), {"n": args.name}).first()
+        uid = auth.user_id(conn, args.name)
         if uid is None:
             print(f"no user {args.name!r}", file=sys.stderr)
             return 1
-        print(auth.create_key(conn, uid[0], args.label))
+        print(auth.create_key(conn, uid, args.label))
     return 0
 
 
@@ -103,20 +96,13 @@ def _users_revoke(args, settings: Settings) -> int:
 
 
 def _users_list(args, settings: Settings) -> int:
-    from sqlalchemy import text
-
+    from geo.kernel import auth
     from geo.kernel.db import sync_engine
 
     with sync_engine(settings).connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT u.name, u.role, coalesce(array_to_string(u.regions, ','), '*'), "
-                "count(k.id) FILTER (WHERE k.revoked_at IS NULL) FROM users u "
-                "LEFT JOIN api_keys k ON k.user_id = u.id GROUP BY u.id ORDER BY u.name"
-            )
-        ).all()
-    for name, role, regions, keys in rows:
-        print(f"{name:24s} {role:10s} {regions:20s} live keys: {keys}")
+        users = auth.list_users(conn)
+    for u in users:
+        print(f"{u.name:24s} {u.role:10s} {u.regions:20s} live keys: {u.live_keys}")
     return 0
 
 

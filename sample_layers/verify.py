@@ -60,12 +60,12 @@ def legal(prev, cur):
     return prev in ORDER and cur in ORDER and ORDER.index(cur) == ORDER.index(prev) + 1
 
 
+def load(n):
+    return json.loads((HERE / n).read_text(encoding="utf-8"))
+
+
 def main():
     errors = []
-
-    def load(n):
-        return json.loads((HERE / n).read_text(encoding="utf-8"))
-
     regions = load("regions.geojson")["features"]
     counties = {
         f["properties"]["code"]: shape(f["geometry"])
@@ -77,28 +77,45 @@ def main():
         g = shape(f["geometry"])
         if not g.is_valid or g.geom_type != "MultiPolygon":
             errors.append(f"region {f['properties']['code']} invalid")
-    where = {}
     for name, feats in layers.items():
-        codes = [f["properties"]["code"] for f in feats]
-        if len(set(codes)) != len(codes):
-            errors.append(f"{name}: duplicate codes")
-        per = Counter()
-        for f in feats:
-            p, g = f["properties"], shape(f["geometry"])
-            if not g.is_valid or g.geom_type != "MultiPolygon":
-                errors.append(f"{name} {p['code']} invalid")
-            for k, allowed in ENUMS[name].items():
-                if p[k] not in allowed:
-                    errors.append(f"{name} {p['code']} {k}={p[k]}")
-            pos = g.point_on_surface()
-            inside = [c for c, cg in counties.items() if cg.contains(pos)]
-            if len(inside) != 1 or p["code"].split("-")[1] != inside[0]:
-                errors.append(f"{name} {p['code']} point-on-surface in {inside}")
-            else:
-                per[inside[0]] += 1
-                where[p["code"]] = inside[0]
-        print(f"{name}: {len(feats)} features, by county {dict(sorted(per.items()))}")
-    # conflicts
+        check_layer(name, feats, counties, errors)
+    check_conflicts(layers, errors)
+    recs = load("restoration.json")
+    check_restoration(recs, layers, errors)
+    report_progress(recs, layers)
+    size = sum(p.stat().st_size for p in HERE.iterdir() if p.suffix in (".json", ".geojson"))
+    print(f"data files total {size / 1e6:.2f} MB")
+    if errors:
+        print("ERRORS:", *errors[:50], sep="\n  ")
+        return 1
+    print("OK")
+    return 0
+
+
+def check_layer(name: str, feats: list, counties: dict, errors: list) -> None:
+    """Unique codes, valid MultiPolygons, allowed values, one county per feature."""
+    codes = [f["properties"]["code"] for f in feats]
+    if len(set(codes)) != len(codes):
+        errors.append(f"{name}: duplicate codes")
+    per = Counter()
+    for f in feats:
+        p, g = f["properties"], shape(f["geometry"])
+        if not g.is_valid or g.geom_type != "MultiPolygon":
+            errors.append(f"{name} {p['code']} invalid")
+        for k, allowed in ENUMS[name].items():
+            if p[k] not in allowed:
+                errors.append(f"{name} {p['code']} {k}={p[k]}")
+        pos = g.point_on_surface()
+        inside = [c for c, cg in counties.items() if cg.contains(pos)]
+        if len(inside) != 1 or p["code"].split("-")[1] != inside[0]:
+            errors.append(f"{name} {p['code']} point-on-surface in {inside}")
+        else:
+            per[inside[0]] += 1
+    print(f"{name}: {len(feats)} features, by county {dict(sorted(per.items()))}")
+
+
+def check_conflicts(layers: dict, errors: list) -> None:
+    """The overlaps found are exactly expected_conflicts.json; wetlands clear of water zones."""
     exp = load("expected_conflicts.json")
     subj = {
         (n, f["properties"]["code"]): shape(f["geometry"])
@@ -130,8 +147,10 @@ def main():
     for a, b in [(w, z) for w in layers["wetland_parks"] for z in layers["water_source_zones"]]:
         if shape(a["geometry"]).intersects(shape(b["geometry"])):
             errors.append("wetland overlaps water zone")
-    # restoration
-    recs = load("restoration.json")
+
+
+def check_restoration(recs: list, layers: dict, errors: list) -> None:
+    """One record per pit, occupation and degraded wetland zone; legal, dated histories."""
     keys = Counter((r["layer"], r["code"]) for r in recs)
     need = (
         {("mining_pits", f["properties"]["code"]) for f in layers["mining_pits"]}
@@ -157,17 +176,21 @@ def main():
         for a, b in zip(ev, ev[1:], strict=False):
             if not legal(a["status"], b["status"]):
                 errors.append(f"{r['code']} illegal {a['status']}->{b['status']}")
+
+
+def status_at(r, day):
+    s = None
+    for e in r["events"]:
+        if e["date"] <= day:
+            s = e["status"]
+    return s
+
+
+def report_progress(recs: list, layers: dict) -> None:
+    """Pits over time, overdue records and the occupation figures (printed, not checked)."""
     pits_area = {
         f["properties"]["code"]: area(shape(f["geometry"])) / 1e4 for f in layers["mining_pits"]
     }
-
-    def status_at(r, day):
-        s = None
-        for e in r["events"]:
-            if e["date"] <= day:
-                s = e["status"]
-        return s
-
     for day in ("2021-07-31", "2022-06-30", "2022-12-31", "2026-11-23"):
         pr = [r for r in recs if r["layer"] == "mining_pits"]
         st = [r for r in pr if status_at(r, day) in STARTED]
@@ -193,13 +216,6 @@ def main():
         f"occupations: reported {rep:.2f} ha (= {rep * 15:.0f} mu) vs measured {meas:.1f} ha; "
         f"approval none: {sum(1 for f in occ if f['properties']['approval_status'] == 'none')}"
     )
-    size = sum(p.stat().st_size for p in HERE.iterdir() if p.suffix in (".json", ".geojson"))
-    print(f"data files total {size / 1e6:.2f} MB")
-    if errors:
-        print("ERRORS:", *errors[:50], sep="\n  ")
-        return 1
-    print("OK")
-    return 0
 
 
 if __name__ == "__main__":

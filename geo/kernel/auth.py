@@ -104,15 +104,43 @@ def create_key(
     return key
 
 
+def user_id(conn: Connection, name: str) -> int | None:
+    """The id of the user called ``name``, or None."""
+    return conn.execute(text("SELECT id FROM users WHERE name = :n"), {"n": name}).scalar()
+
+
 def revoke_keys(conn: Connection, name: str) -> int:
     """Revokes every live key of a user; returns how many."""
-    user = conn.execute(text("SELECT id FROM users WHERE name = :n"), {"n": name}).first()
-    if user is None:
+    uid = user_id(conn, name)
+    if uid is None:
         raise NotFound(f"user {name!r} does not exist")
     return conn.execute(
         text("UPDATE api_keys SET revoked_at = now() WHERE user_id = :u AND revoked_at IS NULL"),
-        {"u": user[0]},
+        {"u": uid},
     ).rowcount
+
+
+@dataclass(frozen=True)
+class UserSummary:
+    name: str
+    role: str
+    regions: str  # comma-separated codes, '*' for everywhere
+    live_keys: int
+
+
+def list_users(conn: Connection) -> list[UserSummary]:
+    """Every user with its scope and number of live keys (never the keys), by name."""
+    rows = conn.execute(
+        text(
+            """
+            SELECT u.name, u.role, coalesce(array_to_string(u.regions, ','), '*'),
+                   count(k.id) FILTER (WHERE k.revoked_at IS NULL)
+            FROM users u LEFT JOIN api_keys k ON k.user_id = u.id
+            GROUP BY u.id ORDER BY u.name
+            """
+        )
+    ).all()
+    return [UserSummary(*row) for row in rows]
 
 
 async def authenticate(conn: AsyncConnection, key: str) -> Principal | None:

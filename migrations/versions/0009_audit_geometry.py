@@ -13,7 +13,6 @@ Revises: 0008_region_parts
 Create Date: 2026-11-23
 """
 
-import importlib.util
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,6 +24,8 @@ revision: str = "0009_audit_geometry"
 down_revision: str | None = "0008_region_parts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+DATA = Path(__file__).parent.parent / "data"
 
 RM_AUDIT = r"""
 CREATE OR REPLACE FUNCTION rm_audit() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -96,16 +97,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # Back to the 0005 definition of rm_audit (whole rows, geometry included, as JSONB).
-    spec = importlib.util.spec_from_file_location(
-        "edits_0005", Path(__file__).with_name("0005_edits.py")
-    )
-    edits = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(edits)
-    start = edits.FUNCTIONS.index("CREATE FUNCTION rm_audit()")
-    end = edits.FUNCTIONS.index("CREATE FUNCTION rm_audit_append_only()")
-    op.execute(
-        edits.FUNCTIONS[start:end].replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
-    )
+    # Back to the 0005 definition of rm_audit (whole rows, geometry included, as JSONB),
+    # from the file 0005 froze for this purpose.
+    op.execute((DATA / "audit_0005.sql").read_text(encoding="utf-8"))
     op.drop_column("audit_log", "after_geom")
     op.drop_column("audit_log", "before_geom")

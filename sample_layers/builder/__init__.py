@@ -1,0 +1,1 @@
+"""The sample-layer builder, one module per layer (entry point: sample_layers/build.py)."""
