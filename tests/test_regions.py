@@ -33,11 +33,9 @@ CODES = [
     "321100",
     "321102",
 ]
-# The database's rm_region_allowed (migration 0005) takes left(rtrim(scope, '0'), 4): for a
-# prefecture whose 4th digit is 0 (321000, Yangzhou) that is '321', which also covers 3211xx
-# (Zhenjiang). GB/T 2260 says the prefecture is the first 4 digits; these pairs are where the
-# database still differs, until its function is redefined from geo.kernel.regions.
-DB_DRIFT = {("321100", "321000"), ("321102", "321000")}
+# A prefecture whose 4th digit is 0 (321000, Yangzhou) must not cover 3211xx (Zhenjiang): the
+# database's rule trimmed zeros until migration 0012.
+ZERO_PREFECTURE = [("321100", "321000"), ("321102", "321000"), ("321002", "321000")]
 PAIRS = list(itertools.product(CODES, CODES))  # (code, region)
 
 
@@ -82,9 +80,7 @@ def test_python_rule_sql_fragment_and_scope_agree(engine):
         database = _db_function(conn, PAIRS)
     python = {(c, r): region_matches(c, r) for c, r in PAIRS}
     assert fragment == python
-    assert {p: database[p] for p in PAIRS if p not in DB_DRIFT} == {
-        p: python[p] for p in PAIRS if p not in DB_DRIFT
-    }
+    assert database == python
     # A write scope is the same rule over several codes.
     manas_and_urumqi = Principal(1, "u", "editor", frozenset({"652324", "650100"}))
     for code in CODES:
@@ -94,8 +90,11 @@ def test_python_rule_sql_fragment_and_scope_agree(engine):
     assert sum(python.values()) > len(CODES)  # the table holds real matches, not only itself
 
 
-@pytest.mark.xfail(strict=True, reason="rm_region_allowed over-matches 321000 (see DB_DRIFT)")
 def test_scope_function_agrees_on_prefectures_ending_in_zero(engine):
     with engine.connect() as conn:
-        database = _db_function(conn, sorted(DB_DRIFT))
-    assert database == {p: region_matches(*p) for p in DB_DRIFT}
+        database = _db_function(conn, ZERO_PREFECTURE)
+    assert database == {
+        ("321100", "321000"): False,
+        ("321102", "321000"): False,
+        ("321002", "321000"): True,
+    }

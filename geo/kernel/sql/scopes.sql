@@ -14,10 +14,13 @@ LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE
         WHEN scope IS NULL OR scope IN ('', '*') THEN true
         WHEN code IS NULL THEN false
+        -- GB/T 2260: a region (..0000) holds the codes sharing its first 2 digits, a
+        -- prefecture (....00) those sharing its first 4; geo.kernel.regions is the same rule.
         ELSE EXISTS (
             SELECT 1 FROM unnest(string_to_array(scope, ',')) AS r
-            WHERE code = r
-               OR (right(r, 2) = '00' AND starts_with(code, left(rtrim(r, '0'), 4))))
+            WHERE starts_with(code, CASE WHEN right(r, 4) = '0000' THEN left(r, 2)
+                                         WHEN right(r, 2) = '00' THEN left(r, 4)
+                                         ELSE r END))
     END
 $$;
 
