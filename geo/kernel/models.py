@@ -1,5 +1,5 @@
 """Database models. The Alembic migrations are the source of truth for the schema;
-``tests/test_migrations.py`` proves these models and the migrations agree."""
+``tests/migrations/test_migrations.py`` proves these models and the migrations agree."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Codes nest by digits: ``65`` a region (650000), ``6523`` a prefecture (652300), ``652324`` a
 county. A county code matches itself; a prefecture (…00) or region (…0000) code matches its
 counties. :func:`region_matches` is the rule in Python (write scopes), :func:`region_sql` the
-same rule as SQL with bound values (filters); tests/test_regions.py checks that they and the
+same rule as SQL with bound values (filters); tests/kernel/test_regions.py checks that they and the
 database's ``rm_region_allowed`` agree.
 """
 

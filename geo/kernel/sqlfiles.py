@@ -38,7 +38,7 @@ def read(name: str) -> str:
 
 def digest(name: str) -> str:
     """A short SHA-256 of the file: the newest migration that runs a file records it, and
-    tests/test_sql_definitions.py fails when the file changed without such a migration."""
+    tests/kernel/test_sql_definitions.py fails when the file changed without such a migration."""
     return hashlib.sha256(path(name).read_bytes()).hexdigest()[:16]
 
 

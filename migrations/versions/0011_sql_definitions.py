@@ -22,7 +22,7 @@ depends_on: str | Sequence[str] | None = None
 
 # The files this revision runs, in order, with the digest (sqlfiles.digest) each had then.
 # A later change to a file needs a new revision with its own SQL_FILES; the test
-# tests/test_sql_definitions.py compares every file with the newest revision that ran it.
+# tests/kernel/test_sql_definitions.py compares every file with the newest revision that ran it.
 SQL_FILES = {
     "kernel/sql/touch.sql": "5972ff3046fe7c72",
     "kernel/sql/regions.sql": "a4784ea0fed0f633",

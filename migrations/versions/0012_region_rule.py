@@ -2,7 +2,7 @@
 
 ``rm_region_allowed`` trimmed trailing zeros, so a prefecture whose 4th digit is 0 (321000)
 also covered a neighbour (3211xx). geo.kernel.regions and this function now say the same;
-tests/test_regions.py checks them against each other. Small function: no table rewrite.
+tests/kernel/test_regions.py checks them against each other. Small function: no table rewrite.
 
 Revision ID: 0012_region_rule
 Revises: 0011_sql_definitions

@@ -21,7 +21,7 @@ from sqlalchemy import text
 from geo.kernel import auth
 from tests.fresh_db import table_counts
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 IMPORT = "/collections/mining_pits/import"
 X0, Y0 = 86.20, 44.30  # Manas county
 

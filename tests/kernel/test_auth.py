@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from geo.kernel.auth import Principal
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _cli(database_url: str, *args: str) -> subprocess.CompletedProcess:

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from geo.kernel import sqlfiles
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 FUNCTIONS = """
     SELECT p.proname, pg_get_functiondef(p.oid) FROM pg_proc p
     WHERE p.proname LIKE 'rm\\_%' ORDER BY p.oid
