@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from geo.progress.ledger import RESTORATION_COLUMNS, TASK_COLUMNS
-from tests import progress_reference as ref
+from tests.progress import reference as ref
 
 AS_OF_DATES = ["2021-07-03", "2022-06-30", "2022-12-31", "2023-11-30", "2025-01-15"]
 GROUPINGS = {
