@@ -21,18 +21,22 @@ from app.routers import (
     pages,
     progress,
     restoration,
+    subscriptions,
     tasks,
     violations,
 )
 from app.routers.ogc import features, landing, tiles, transactions
 from geo.kernel.config import Settings
 from geo.kernel.db import async_engine, sync_engine
+from geo.notify import NotifySettings
 from geo.tiles.cache import TileCache
 
 STATIC = Path(__file__).parent / "static"
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, notify_settings: NotifySettings | None = None
+) -> FastAPI:
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -83,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(checks.router)
     app.include_router(tiles.router)
     app.include_router(inspections.router)
+    app.include_router(subscriptions.build_router(notify_settings or NotifySettings()))
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
