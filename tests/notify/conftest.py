@@ -86,7 +86,7 @@ def insert_pit(conn, code: str, zone_code: str, actor: str = "test") -> None:
     conn.execute(
         text(
             "INSERT INTO features (layer, code, properties, geom) VALUES ('mining_pits', :c,"
-            " '{\"mineral\": \"sand_gravel\", \"legacy\": true}',"
+            ' \'{"mineral": "sand_gravel", "legacy": true}\','
             " ST_SetSRID(ST_GeomFromGeoJSON(:g), 4326))"
         ),
         {"c": code, "g": json.dumps(pit_inside(conn, zone_code))},

@@ -193,7 +193,7 @@ def test_rolled_back_write_emits_nothing(notify_db, notify_settings, subs, http,
     conn.execute(
         text(
             "INSERT INTO features (layer, code, properties, geom) VALUES ('mining_pits',"
-            " 'PIT-ROLLED-BACK', '{\"mineral\": \"sand_gravel\", \"legacy\": true}',"
+            ' \'PIT-ROLLED-BACK\', \'{"mineral": "sand_gravel", "legacy": true}\','
             " ST_SetSRID(ST_GeomFromGeoJSON(:g), 4326))"
         ),
         {"g": json.dumps(pit_inside(conn, ZONE, 0.0005))},
