@@ -10,20 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.auth import Admin, Viewer
 from app.deps import ConnDep, EngineDep
-from geo.notify import NotifySettings, queue_stats_async
+from geo.notify import KINDS, NotifySettings, queue_stats_async
 from geo.notify import feed as atom_feed
 from geo.notify import subscriptions as subs
 
-Kind = Literal[
-    "violation.new",
-    "violation.reopened",
-    "violation.status",
-    "task.due",
-    "task.overdue",
-    "task.status",
-    "inspection.confirmed",
-    "import",
-]
+Kind = Literal[KINDS]  # type: ignore[valid-type]
 Id = Annotated[int, Path(ge=1, le=2**62)]
 
 

@@ -3,7 +3,7 @@ by database triggers in the transaction of each change; a worker that delivers t
 WeCom / DingTalk group robots and e-mail (immediate or daily digest), and Atom feeds."""
 
 from geo.notify.delivery import deliver_next
-from geo.notify.models import CHANNELS, KINDS, LANGUAGES, MODES
+from geo.notify.kinds import CHANNELS, KINDS, LANGUAGES, MODES
 from geo.notify.settings import NotifySettings
 from geo.notify.stats import queue_stats, queue_stats_async
 from geo.notify.worker import run, send_test

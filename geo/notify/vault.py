@@ -57,7 +57,9 @@ def new_token() -> str:
 
 
 def digest(token: str) -> str:
-    """>>> digest("abc")[:12]
+    """The stored form of a feed token (SHA-256, hex).
+
+    >>> digest("abc")[:12]
     'ba7816bf8f01'
     """
     return hashlib.sha256(token.encode()).hexdigest()
