@@ -9,6 +9,7 @@ import threading
 import time
 
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
 
 from geo.notify.delivery import deliver_id, deliver_next
 from geo.notify.schedule import build_digests, scan_tasks
@@ -28,16 +29,24 @@ def run(
     next_scan = 0.0
     tried = 0
     while not stop.is_set():
-        if time.monotonic() >= next_scan:
+        try:
+            if time.monotonic() >= next_scan:
+                with engine.begin() as conn:
+                    queued = scan_tasks(conn)
+                if queued:
+                    log.info("tasks due or overdue: %s new deliveries", queued)
+                next_scan = time.monotonic() + settings.scan_interval_s
             with engine.begin() as conn:
-                queued = scan_tasks(conn)
-            if queued:
-                log.info("tasks due or overdue: %s new deliveries", queued)
-            next_scan = time.monotonic() + settings.scan_interval_s
-        with engine.begin() as conn:
-            build_digests(conn, settings)
-        while not stop.is_set() and deliver_next(engine, settings):
-            tried += 1
+                build_digests(conn, settings)
+            while not stop.is_set() and deliver_next(engine, settings):
+                tried += 1
+        except OperationalError as exc:
+            # The database is away (restart, failover): nothing is lost, try again later.
+            if once:
+                raise
+            log.warning("database unavailable, retrying: %s", type(exc).__name__)
+            stop.wait(max(5.0, settings.poll_interval_s))
+            continue
         if once:
             break
         stop.wait(settings.poll_interval_s)

@@ -1,7 +1,7 @@
 """End to end with real receivers: a pit created inside a grade-1 water-source zone in Manas
 reaches the Manas office once per channel — a signed webhook (after two planned failures),
-a WeCom-shaped and a DingTalk-shaped robot message, one line of an e-mail digest, an Atom
-entry — and a rolled-back write reaches nobody."""
+a WeCom-shaped and a DingTalk-shaped robot message, an e-mail, one line of an e-mail digest,
+an Atom entry — and a rolled-back write reaches nobody."""
 
 from __future__ import annotations
 
@@ -62,6 +62,9 @@ def subs(notify_client, users, http, smtp) -> dict[str, dict]:
         target=http.add("ding?access_token=abc", Endpoint("dingtalk", DING_SECRET)),
     )
     http.endpoints["/ding"] = http.endpoints.pop("/ding?access_token=abc")
+    made["email"] = subscribe(
+        notify_client, office, channel="email", target="duty@example.org", language="en"
+    )
     made["digest"] = subscribe(
         notify_client, office, channel="email", target="office@example.org", mode="digest"
     )
@@ -153,8 +156,13 @@ def test_pit_in_grade1_zone_reaches_each_channel_once(
         (True, 200),
     ]
 
+    # The immediate e-mail: text and HTML, linking to the map at the violation.
+    [(rcpt, mail)] = smtp.messages
+    assert rcpt == ["duty@example.org"] and mail["Subject"] == "New violation"
+    assert "PIT-NOTIFY-1" in mail.get_body(("plain",)).get_content()
+    assert "http://map.example.org/map#15/" in mail.get_body(("html",)).get_content()
+
     # The daily digest: made when its hour has come (here: the last one was two days ago).
-    assert smtp.messages == []
     with engine.begin() as conn:
         conn.execute(
             text(
@@ -163,9 +171,9 @@ def test_pit_in_grade1_zone_reaches_each_channel_once(
             ),
             {"id": subs["digest"]["id"]},
         )
-    drain(engine, notify_settings, lambda: len(smtp.messages) >= 1)
+    drain(engine, notify_settings, lambda: len(smtp.messages) >= 2)
     run(engine, notify_settings, once=True)  # a second pass sends no second digest
-    [(rcpt, mail)] = smtp.messages
+    [_, (rcpt, mail)] = smtp.messages
     assert rcpt == ["office@example.org"]
     plain = mail.get_body(("plain",)).get_content()
     html = mail.get_body(("html",)).get_content()
@@ -205,7 +213,7 @@ def test_rolled_back_write_emits_nothing(notify_db, notify_settings, subs, http,
             " WHERE e.payload->>'subject_code' = 'PIT-ROLLED-BACK'"
         )
     ).scalar_one()
-    assert inside == 5
+    assert inside == 6
     tx.rollback()
     conn.close()
     # … and after the rollback, nothing exists and nothing is sent.
