@@ -180,7 +180,47 @@ def test_owners_only_and_admin_metrics(notify_client, users):
     )
 
 
-def test_every_write_path_emits(notify_db, notify_client, users, notify_settings):
+def inspect(conn, vid: int, verdict: str) -> None:
+    uid = conn.execute(text("SELECT id FROM users WHERE name = 'editor'")).scalar_one()
+    conn.execute(
+        text(
+            "INSERT INTO inspections (uuid, geom, observed_at, verdict, violation_id,"
+            " region_code, inspector_id, body_hash) VALUES (:u,"
+            " ST_PointOnSurface(ST_SetSRID(ST_GeomFromGeoJSON(:g), 4326)), now(), :v,"
+            " :vid, :r, :uid, 'x')"
+        ),
+        {
+            "u": uuid.uuid4(),
+            "g": json.dumps(pit_inside(conn, ZONE)),
+            "v": verdict,
+            "vid": vid,
+            "r": CHANGJI,
+            "uid": uid,
+        },
+    )
+
+
+def add_task(conn, code: str, days: int, note_days: int, status: str | None) -> None:
+    """A Changji task due in ``days`` (negative: past) with a note dated ``note_days``."""
+    tid = conn.execute(
+        text(
+            "INSERT INTO rectification_tasks (code, title, round, deadline_kind, deadline,"
+            " region_code) VALUES (:c, 'Restore the pit', 'test', 'date',"
+            " current_date + :d, :r) RETURNING id"
+        ),
+        {"c": code, "d": days, "r": CHANGJI},
+    ).scalar_one()
+    conn.execute(
+        text(
+            "INSERT INTO task_notes (task_id, note_date, status, text, actor) VALUES"
+            " (:t, current_date + :n, :s, 'begun', 'test'),"
+            " (:t, current_date + :n, NULL, 'a remark, no status', 'test')"
+        ),
+        {"t": tid, "n": note_days, "s": status},
+    )
+
+
+def test_every_write_path_emits(notify_db, notify_client, users):
     _, engine = notify_db
     kinds = ["violation.status", "inspection.confirmed", "task.status", "import"]
     sid = subscribe(notify_client, users["editor"], kinds=kinds, regions=[CHANGJI]).json()["id"]
@@ -195,40 +235,9 @@ def test_every_write_path_emits(notify_db, notify_client, users, notify_settings
     assert r.status_code == 200, r.text
     with engine.begin() as conn:
         conn.execute(text("SELECT set_config('rm.actor', 'test', true)"))
-        uid = conn.execute(text("SELECT id FROM users WHERE name = 'editor'")).scalar_one()
-        for verdict in ("confirmed", "not_confirmed"):
-            conn.execute(
-                text(
-                    "INSERT INTO inspections (uuid, geom, observed_at, verdict, violation_id,"
-                    " region_code, inspector_id, body_hash) VALUES (:u,"
-                    " ST_PointOnSurface(ST_SetSRID(ST_GeomFromGeoJSON(:g), 4326)), now(), :v,"
-                    " :vid, :r, :uid, 'x')"
-                ),
-                {
-                    "u": uuid.uuid4(),
-                    "g": json.dumps(pit_inside(conn, ZONE)),
-                    "v": verdict,
-                    "vid": vid,
-                    "r": CHANGJI,
-                    "uid": uid,
-                },
-            )
-        tid = conn.execute(
-            text(
-                "INSERT INTO rectification_tasks (code, title, round, deadline_kind, deadline,"
-                " region_code) VALUES ('API-T1', 'Restore the pit', 'test', 'date',"
-                " current_date + 3, :r) RETURNING id"
-            ),
-            {"r": CHANGJI},
-        ).scalar_one()
-        conn.execute(
-            text(
-                "INSERT INTO task_notes (task_id, note_date, status, text, actor) VALUES"
-                " (:t, current_date, 'in_progress', 'started', 'test'),"
-                " (:t, current_date, NULL, 'a remark, no status', 'test')"
-            ),
-            {"t": tid},
-        )
+        inspect(conn, vid, "confirmed")
+        inspect(conn, vid, "not_confirmed")  # not an event
+        add_task(conn, "API-T1", 3, 0, "in_progress")
         conn.execute(
             text(
                 "INSERT INTO features (layer, code, source, properties, geom) VALUES"
@@ -246,7 +255,6 @@ def test_every_write_path_emits(notify_db, notify_client, users, notify_settings
         ("import", "feed"),
     ]
     assert got[0][1] == f"violation:{vid}" and got[2][1] == "task:API-T1"
-    # The import's pit is in the zone: it is a new violation too (not subscribed here).
 
 
 def test_tasks_due_and_overdue_are_sent_once(notify_db, notify_client, users):
@@ -261,21 +269,9 @@ def test_tasks_due_and_overdue_are_sent_once(notify_db, notify_client, users):
         notify_client, users["editor"], kinds=["task.overdue"], regions=[CHANGJI]
     ).json()["id"]
     with engine.begin() as conn:
-        tid = conn.execute(
-            text(
-                "INSERT INTO rectification_tasks (code, title, round, deadline_kind, deadline,"
-                " region_code) VALUES ('API-LATE', 'Late task', 'test', 'date',"
-                " current_date - 10, :r) RETURNING id"
-            ),
-            {"r": CHANGJI},
-        ).scalar_one()
-        conn.execute(
-            text(
-                "INSERT INTO task_notes (task_id, note_date, status, text, actor)"
-                " VALUES (:t, current_date - 20, 'in_progress', 'begun', 'test')"
-            ),
-            {"t": tid},
-        )
+        add_task(conn, "API-LATE", -10, -20, "in_progress")
+        add_task(conn, "API-DONE", -10, -20, "completed")  # overdue needs "not completed"
+        add_task(conn, "API-UNKNOWN", -10, -20, None)  # … and evidence of a status
     for _ in range(3):  # the worker scans again and again; each is sent once
         with engine.begin() as conn:
             scan_tasks(conn)

@@ -99,9 +99,9 @@ def pending(engine) -> int:
         ).scalar_one()
 
 
-def test_pit_in_grade1_zone_reaches_each_channel_once(
-    notify_db, notify_client, notify_settings, users, subs, http, smtp
-):
+@pytest.fixture(scope="module")
+def pit_created(notify_db, notify_client, notify_settings, users, subs) -> None:
+    """An editor creates a pit inside the grade-1 zone through the API; the worker drains."""
     _, engine = notify_db
     with engine.connect() as conn:
         geometry = pit_inside(conn, ZONE)
@@ -116,34 +116,41 @@ def test_pit_in_grade1_zone_reaches_each_channel_once(
         headers={**users["editor"], "Content-Type": GEOJSON},
     )
     assert r.status_code == 201, r.text
-
     drain(engine, notify_settings, lambda: pending(engine) == 0)
 
+
+def by_recipient(smtp: SMTPReceiver, address: str) -> list:
+    return [mail for rcpt, mail in smtp.messages if rcpt == [address]]
+
+
+def test_one_signed_webhook_after_two_failures(pit_created, http):
     hook = http.endpoints["/hook"]
     assert hook.bad == []
     assert [q.answered for q in hook.requests] == [500, 500, 200]
     assert len({q.headers["Idempotency-Key"] for q in hook.requests}) == 1
-    [(key, body)] = hook.effects.items()
+    [body] = hook.effects.values()
     [event] = body["events"]
     assert event["kind"] == "violation.new" and body["language"] == "en"
     assert event["data"]["subject_code"] == "PIT-NOTIFY-1"
     assert event["data"]["protected_code"] == ZONE
     assert event["data"]["severity"] == "critical"
     assert event["link"].startswith("http://map.example.org/map#15/")
+    assert http.endpoints["/qitai"].requests == []  # another county hears nothing
 
+
+def test_one_wecom_and_one_dingtalk_message(pit_created, http):
     wecom = http.endpoints["/wecom"]
     assert wecom.bad == [] and len(wecom.requests) == 1
     content = json.loads(wecom.requests[0].body)["markdown"]["content"]
     assert "新发现违法违规问题" in content and "PIT-NOTIFY-1" in content
-
     ding = http.endpoints["/ding"]
     assert ding.bad == [] and len(ding.requests) == 1
     assert "access_token=abc&timestamp=" in ding.requests[0].path
     assert "PIT-NOTIFY-1" in json.loads(ding.requests[0].body)["markdown"]["text"]
 
-    assert http.endpoints["/qitai"].requests == []
 
-    # The delivery log shows the two failures, then the success.
+def test_delivery_log_shows_each_attempt(pit_created, notify_client, users, subs, http):
+    [key] = http.endpoints["/hook"].effects
     log = notify_client.get(
         f"/subscriptions/{subs['webhook']['id']}/deliveries", headers=users["manas-office"]
     ).json()["deliveries"]
@@ -156,14 +163,18 @@ def test_pit_in_grade1_zone_reaches_each_channel_once(
         (True, 200),
     ]
 
-    # The immediate e-mail: text and HTML, linking to the map at the violation.
-    [(rcpt, mail)] = smtp.messages
-    assert rcpt == ["duty@example.org"] and mail["Subject"] == "New violation"
+
+def test_immediate_email_links_to_the_map(pit_created, smtp):
+    [mail] = by_recipient(smtp, "duty@example.org")
+    assert mail["Subject"] == "New violation"
     assert "PIT-NOTIFY-1" in mail.get_body(("plain",)).get_content()
     assert "http://map.example.org/map#15/" in mail.get_body(("html",)).get_content()
 
-    # The daily digest: made when its hour has come (here: the last one was two days ago).
-    with engine.begin() as conn:
+
+def test_daily_digest_has_one_line(pit_created, notify_db, notify_settings, subs, smtp):
+    _, engine = notify_db
+    assert by_recipient(smtp, "office@example.org") == []  # its hour has not come
+    with engine.begin() as conn:  # … now it has: the last digest was two days ago
         conn.execute(
             text(
                 "UPDATE notify_subscriptions SET last_digest_at = now() - interval '2 days'"
@@ -171,17 +182,17 @@ def test_pit_in_grade1_zone_reaches_each_channel_once(
             ),
             {"id": subs["digest"]["id"]},
         )
-    drain(engine, notify_settings, lambda: len(smtp.messages) >= 2)
+    drain(engine, notify_settings, lambda: by_recipient(smtp, "office@example.org") != [])
     run(engine, notify_settings, once=True)  # a second pass sends no second digest
-    [_, (rcpt, mail)] = smtp.messages
-    assert rcpt == ["office@example.org"]
+    [mail] = by_recipient(smtp, "office@example.org")
     plain = mail.get_body(("plain",)).get_content()
     html = mail.get_body(("html",)).get_content()
     assert plain.count("PIT-NOTIFY-1") == 1
     assert "http://map.example.org/map#15/" in plain and "map#15/" in html
     assert mail["Message-ID"].startswith("<rm-digest-")
 
-    # The Atom feed lists the event; a wrong token gets nothing.
+
+def test_atom_feed_needs_its_token(pit_created, notify_client, subs):
     feed_url = subs["atom"]["feed_url"].replace("http://testserver", "")
     atom = notify_client.get(feed_url)
     assert atom.status_code == 200
