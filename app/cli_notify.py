@@ -65,6 +65,18 @@ def _digest(args, settings: Settings) -> int:
     return 0
 
 
+def _prune(args, settings: Settings) -> int:
+    from geo.kernel.db import sync_engine
+    from geo.notify.schedule import prune
+
+    engine = sync_engine(settings)
+    with engine.begin() as conn:
+        n = prune(conn, args.days)
+    engine.dispose()
+    print(f"{n} event(s) older than {args.days} days forgotten")
+    return 0
+
+
 def _stats(args, settings: Settings) -> int:
     from geo.kernel.db import sync_engine
     from geo.notify import queue_stats
@@ -88,4 +100,7 @@ def add_parser(sub) -> None:
     d = cmds.add_parser("digest", help="queue the daily digests that are due")
     d.add_argument("--now", action="store_true", help="gather every digest now")
     d.set_defaults(func=_digest)
+    pr = cmds.add_parser("prune", help="forget old events and delivery logs")
+    pr.add_argument("--days", type=int, default=90, help="keep this many days (default 90)")
+    pr.set_defaults(func=_prune)
     cmds.add_parser("stats", help="queue depth, failures, dead letters").set_defaults(func=_stats)

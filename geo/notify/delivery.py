@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
+from geo.kernel.errors import ServiceError
 from geo.notify import channels
 from geo.notify.messages import Message, render
 from geo.notify.settings import NotifySettings
@@ -104,6 +105,8 @@ def attempt(conn: Connection, row: Any, settings: NotifySettings) -> bool:
         code = _send(row, events, settings)
     except DeliveryFailed as exc:
         code, error = exc.status_code, exc.reason
+    except ServiceError as exc:  # e.g. a secret that no longer decrypts: say so
+        error = exc.description
     except Exception as exc:  # a bug must not retry forever unseen: it is logged and counted
         log.exception("delivery %s failed unexpectedly", row.id)
         error = f"internal error: {type(exc).__name__}"

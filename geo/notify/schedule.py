@@ -98,3 +98,22 @@ def build_digests(conn: Connection, settings: NotifySettings, force: bool = Fals
     delivery each; returns the number of digests queued."""
     rows = conn.execute(BUILD_DIGESTS, {"force": force, "hour": settings.digest_hour_utc})
     return len({r[0] for r in rows})
+
+
+PRUNE = text(
+    "DELETE FROM notify_events e WHERE e.at < now() - make_interval(days => :days)"
+    " AND NOT EXISTS (SELECT 1 FROM notify_deliveries d WHERE d.event_id = e.id"
+    " AND d.status IN ('pending', 'digest_wait'))"
+)
+PRUNE_DIGESTS = text(
+    "DELETE FROM notify_deliveries d WHERE d.event_id IS NULL AND d.status <> 'pending'"
+    " AND d.created_at < now() - make_interval(days => :days)"
+)
+
+
+def prune(conn: Connection, days: int) -> int:
+    """Forgets events older than ``days`` that nothing waits for, with their deliveries and
+    attempts (the log is kept that long); returns the number of events deleted."""
+    deleted = conn.execute(PRUNE, {"days": days}).rowcount
+    conn.execute(PRUNE_DIGESTS, {"days": days})
+    return deleted

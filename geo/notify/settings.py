@@ -29,6 +29,9 @@ class NotifySettings(BaseSettings):
     scan_interval_s: float = Field(
         300.0, gt=0, description="How often the worker looks for tasks due or overdue"
     )
+    retention_days: int = Field(
+        90, ge=0, description="Events and delivery logs older than this are pruned (0: never)"
+    )
     digest_hour_utc: int = Field(0, ge=0, le=23, description="Daily digests (0 = 08:00 CST)")
     public_url: str = Field(
         "http://127.0.0.1:8000", description="Base URL of links back to the map in messages"

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
 from geo.notify.delivery import deliver_id, deliver_next
-from geo.notify.schedule import build_digests, scan_tasks
+from geo.notify.schedule import build_digests, prune, scan_tasks
 from geo.notify.settings import NotifySettings
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,8 @@ def run(
             if time.monotonic() >= next_scan:
                 with engine.begin() as conn:
                     queued = scan_tasks(conn)
+                    if settings.retention_days:
+                        prune(conn, settings.retention_days)
                 if queued:
                     log.info("tasks due or overdue: %s new deliveries", queued)
                 next_scan = time.monotonic() + settings.scan_interval_s

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from app import cli
 from app.main import create_app
 from geo.notify import NotifySettings, run
-from geo.notify.schedule import scan_tasks
+from geo.notify.schedule import prune, scan_tasks
 from tests.notify.conftest import CHANGJI, insert_pit, pit_inside
 from tests.notify.receivers import Endpoint, HTTPReceiver
 
@@ -346,3 +346,39 @@ def test_dead_letter_after_max_attempts_and_notify_test(
     assert cli.main(["notify", "test", str(r.json()["id"])]) == 0
     [body] = ok.effects.values()
     assert body["kind"] == "test" and body["events"][0]["title"] == "测试消息"
+
+
+def test_prune_keeps_what_is_still_waiting(notify_db, notify_client, users):
+    _, engine = notify_db
+    sid = subscribe(notify_client, users["editor"], regions=[CHANGJI]).json()["id"]
+    with engine.begin() as conn:
+        old = (
+            conn.execute(
+                text(
+                    "INSERT INTO notify_events (kind, ref, payload, at) VALUES"
+                    " ('test', 'old-done', '{}', now() - interval '100 days'),"
+                    " ('test', 'old-waiting', '{}', now() - interval '100 days'),"
+                    " ('test', 'recent', '{}', now() - interval '10 days') RETURNING id"
+                )
+            )
+            .scalars()
+            .all()
+        )
+        for event, status in zip(old, ("delivered", "pending", "delivered"), strict=True):
+            conn.execute(
+                text(
+                    "INSERT INTO notify_deliveries (subscription_id, event_id, status,"
+                    " idempotency_key) VALUES (:s, :e, :st, 'prune-' || :e)"
+                ),
+                {"s": sid, "e": event, "st": status},
+            )
+        assert prune(conn, 90) == 1
+        left = (
+            conn.execute(
+                text("SELECT ref FROM notify_events WHERE id = ANY(:ids) ORDER BY id"), {"ids": old}
+            )
+            .scalars()
+            .all()
+        )
+        assert left == ["old-waiting", "recent"]
+        conn.execute(text("DELETE FROM notify_events WHERE id = ANY(:ids)"), {"ids": old})
