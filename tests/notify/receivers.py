@@ -36,6 +36,8 @@ class Endpoint:
     secret: str | None = None
     fail_first: int = 0  # per idempotency key
     hang_first: threading.Event | None = None  # block the very first request until set
+    redirect_to: str | None = None  # answer 302 with this Location
+    padding: int = 0  # bytes of filler in each answer
     requests: list[Received] = field(default_factory=list)
     effects: dict[str, dict] = field(default_factory=dict)  # idempotency key -> body
     bad: list[str] = field(default_factory=list)
@@ -56,8 +58,13 @@ class HTTPReceiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 code, answer = receiver.handle(self.path, dict(self.headers), body)
+                ep = receiver.endpoints.get(urlsplit(self.path).path)
+                if ep is not None and ep.padding:
+                    answer["padding"] = "x" * ep.padding
                 data = json.dumps(answer).encode()
                 self.send_response(code)
+                if ep is not None and ep.redirect_to:
+                    self.send_header("Location", ep.redirect_to)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -65,6 +72,8 @@ class HTTPReceiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        # A client that gave up (timeout, killed worker) is expected here: no traceback.
+        self.server.handle_error = lambda request, address: None
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -96,6 +105,9 @@ class HTTPReceiver:
             ep.bad.append(problem)
             rec.answered = 401
             return 401, {"errcode": 310000, "errmsg": problem}
+        if ep.redirect_to:
+            rec.answered = 302
+            return 302, {}
         if nth <= ep.fail_first:
             rec.answered = 500
             return 500, {"errcode": -1, "errmsg": "planned failure"}

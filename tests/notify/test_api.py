@@ -6,6 +6,7 @@ or overdue (sent once), drawn areas, dead letters, and ``notify test``."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,7 +18,9 @@ from sqlalchemy import text
 from app import cli
 from app.main import create_app
 from geo.notify import NotifySettings, run
+from geo.notify.channels import Outgoing
 from geo.notify.schedule import prune, scan_tasks
+from geo.notify.transport import DeliveryFailed, post
 from tests.notify.conftest import CHANGJI, insert_pit, pit_inside
 from tests.notify.receivers import Endpoint, HTTPReceiver
 
@@ -382,3 +385,24 @@ def test_prune_keeps_what_is_still_waiting(notify_db, notify_client, users):
         )
         assert left == ["old-waiting", "recent"]
         conn.execute(text("DELETE FROM notify_events WHERE id = ANY(:ids)"), {"ids": old})
+
+
+def test_timeouts_redirects_and_response_cap(http, notify_settings):
+    release = threading.Event()
+    slow = http.add("slow", Endpoint("wecom", hang_first=release))
+    moved = http.add("moved", Endpoint("wecom", redirect_to="http://169.254.169.254/"))
+    big = http.add("big", Endpoint("wecom", padding=1_000_000))
+    quick = notify_settings.model_copy(update={"timeout_s": 0.5, "max_response_bytes": 4096})
+    body = b'{"msgtype": "markdown", "markdown": {"content": "x"}}'
+    try:
+        with pytest.raises(DeliveryFailed, match="timed out"):
+            post(Outgoing(slow, body, {}, True), quick)
+    finally:
+        release.set()
+    with pytest.raises(DeliveryFailed, match="HTTP 302"):  # never followed
+        post(Outgoing(moved, body, {}, True), quick)
+    # A 1 MB answer is read only up to the cap: cut short, it is not the robot's JSON.
+    with pytest.raises(DeliveryFailed, match="not JSON"):
+        post(Outgoing(big, body, {}, True), quick)
+    roomy = quick.model_copy(update={"max_response_bytes": 2_000_000})
+    assert post(Outgoing(big, body, {}, True), roomy) == 200
