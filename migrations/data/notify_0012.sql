@@ -142,22 +142,27 @@ END $$;
 CREATE TRIGGER inspections_notify AFTER INSERT ON inspections
 REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rm_notify_inspections();
 
--- An import (geo.files.load writes source 'import: <file>'): one event per layer and county.
+-- An import: one event per layer and county. Rows are recognised by the source
+-- geo.files.load gives them ('import: <file>'), or by the import's staging table (a temp
+-- table dropped at commit) when the file brought sources of its own.
 CREATE FUNCTION rm_notify_imports() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    importing boolean := to_regclass('pg_temp.import_stage') IS NOT NULL;
 BEGIN
     INSERT INTO notify_events (kind, region_code, layers, geom, ref, payload)
     SELECT 'import', n.region_code, ARRAY[n.layer],
            ST_SetSRID(ST_Extent(n.geom)::geometry, 4326),
            'import:' || n.layer || ':' || coalesce(n.region_code, '-'),
            jsonb_build_object(
-               'layer', n.layer, 'file', substr(min(n.source), 9), 'count', count(*),
+               'layer', n.layer, 'count', count(*),
+               'file', substr(min(n.source) FILTER (WHERE n.source LIKE 'import: %'), 9),
                'actor', coalesce(nullif(current_setting('rm.actor', true), ''), session_user),
                'region_code', n.region_code, 'region_name', min(g.name),
                'region_name_en', min(g.name_en),
                'position', rm_notify_position(ST_SetSRID(ST_Extent(n.geom)::geometry, 4326)))
     FROM new_rows n
     LEFT JOIN regions g ON g.code = n.region_code
-    WHERE n.source LIKE 'import: %'
+    WHERE importing OR n.source LIKE 'import: %'
     GROUP BY n.layer, n.region_code
     ORDER BY n.layer, n.region_code;
     RETURN NULL;

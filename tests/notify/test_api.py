@@ -406,3 +406,45 @@ def test_timeouts_redirects_and_response_cap(http, notify_settings):
         post(Outgoing(big, body, {}, True), quick)
     roomy = quick.model_copy(update={"max_response_bytes": 2_000_000})
     assert post(Outgoing(big, body, {}, True), roomy) == 200
+
+
+def test_an_import_is_one_event_per_county(notify_db, notify_client, users):
+    _, engine = notify_db
+    sid = subscribe(notify_client, users["editor"], kinds=["import"], regions=[CHANGJI]).json()[
+        "id"
+    ]
+    with engine.connect() as conn:
+        geometry = pit_inside(conn, ZONE, 0.002)
+    collection = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": geometry,
+                "properties": {"code": f"PIT-IMP-{n}", "mineral": "coal", "legacy": True, **extra},
+            }
+            for n, extra in enumerate([{}, {"source": "county survey 2024"}])
+        ],
+    }
+    r = notify_client.post(
+        "/collections/mining_pits/import",
+        files={"file": ("pits.geojson", json.dumps(collection).encode())},
+        headers=users["editor"],
+    )
+    assert r.status_code == 200 and r.json()["inserted"] == 2, r.text
+    with engine.connect() as conn:
+        payloads = (
+            conn.execute(
+                text(
+                    "SELECT e.payload FROM notify_deliveries d JOIN notify_events e"
+                    " ON e.id = d.event_id WHERE d.subscription_id = :s"
+                ),
+                {"s": sid},
+            )
+            .scalars()
+            .all()
+        )
+    assert [(p["count"], p["layer"], p["region_code"]) for p in payloads] == [
+        (2, "mining_pits", CHANGJI)
+    ]
+    assert payloads[0]["actor"] == "editor"
