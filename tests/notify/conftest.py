@@ -17,6 +17,7 @@ from geo.kernel import auth
 from geo.kernel.config import Settings
 from geo.notify import NotifySettings
 from tests.fresh_db import fresh_database
+from tests.notify.receivers import HTTPReceiver
 
 MANAS, CHANGJI, FUKANG = "652324", "652301", "652302"
 PITS = "/collections/mining_pits/items"
@@ -91,3 +92,36 @@ def insert_pit(conn, code: str, zone_code: str, actor: str = "test") -> None:
         ),
         {"c": code, "g": json.dumps(pit_inside(conn, zone_code))},
     )
+
+
+@pytest.fixture(scope="module")
+def forget_api_subscriptions(notify_db) -> Iterator[None]:
+    """Subscriptions made by ``subscribe`` go at the end of the module, with their queue."""
+    yield
+    _, engine = notify_db
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM notify_subscriptions WHERE name LIKE 'api:%'"))
+
+
+@pytest.fixture(scope="module")
+def http(forget_api_subscriptions) -> Iterator[HTTPReceiver]:
+    r = HTTPReceiver()
+    yield r
+    r.close()
+
+
+def subscribe(client, headers, **body):
+    spec = {"name": "api: test", "kinds": ["violation.new"], "channel": "atom", **body}
+    return client.post("/subscriptions", json=spec, headers=headers)
+
+
+def deliveries(engine, sub_id: int) -> list[tuple]:
+    with engine.connect() as conn:
+        return conn.execute(
+            text(
+                "SELECT e.kind, e.ref, d.status FROM notify_deliveries d"
+                " JOIN notify_events e ON e.id = d.event_id WHERE d.subscription_id = :s"
+                " ORDER BY d.id"
+            ),
+            {"s": sub_id},
+        ).all()
