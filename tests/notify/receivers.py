@@ -82,7 +82,8 @@ class HTTPReceiver:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def add(self, name: str, endpoint: Endpoint) -> str:
-        self.endpoints[f"/{name}"] = endpoint
+        """Serves ``endpoint`` at /name (a query in ``name`` stays in the returned URL)."""
+        self.endpoints["/" + name.partition("?")[0]] = endpoint
         return f"{self.base}/{name}"
 
     def handle(self, raw_path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict]:

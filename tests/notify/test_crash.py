@@ -67,7 +67,7 @@ def test_worker_killed_mid_delivery_delivers_each_event_once(
             "kinds": ["violation.new"],
             "regions": [FUKANG],
             "channel": "webhook",
-            "target": http.add("crash", endpoint),
+            "target": http.add("crash?key=TOPSECRET-ROBOT-KEY", endpoint),
         },
         headers=users["editor"],
     )
@@ -106,6 +106,9 @@ def test_worker_killed_mid_delivery_delivers_each_event_once(
         codes = [w.wait(15) for w in workers]
         http.close()
     assert codes == [0, 0]
+    logs = b"".join(w.communicate()[0] for w in [worker, *workers]).decode()
+    assert "notify worker stopped" in logs
+    assert "TOPSECRET" not in logs and endpoint.secret not in logs  # never logged
 
     keys = [q.headers["Idempotency-Key"] for q in endpoint.requests]
     assert len(keys) == 4 and len(set(keys)) == 3

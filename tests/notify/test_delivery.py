@@ -61,7 +61,6 @@ def subs(notify_client, users, http, smtp) -> dict[str, dict]:
         secret=DING_SECRET,
         target=http.add("ding?access_token=abc", Endpoint("dingtalk", DING_SECRET)),
     )
-    http.endpoints["/ding"] = http.endpoints.pop("/ding?access_token=abc")
     made["email"] = subscribe(
         notify_client, office, channel="email", target="duty@example.org", language="en"
     )
