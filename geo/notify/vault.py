@@ -8,7 +8,7 @@ import os
 import secrets
 from pathlib import Path
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from geo.kernel.errors import ServiceError
 from geo.notify.settings import NotifySettings
@@ -19,10 +19,12 @@ class SecretKeyError(ServiceError):
     code = "NotifySecretKey"
 
 
-def fernet(settings: NotifySettings) -> Fernet:
-    """The configured key, or one generated once into ``key_file`` (mode 0600)."""
+def fernet(settings: NotifySettings) -> Fernet | MultiFernet:
+    """The configured key(s), or one generated once into ``key_file`` (mode 0600). Several
+    comma-separated keys rotate: the first encrypts, any of them decrypts."""
     if settings.secret_key:
-        return Fernet(settings.secret_key.encode())
+        keys = [k.strip() for k in settings.secret_key.split(",") if k.strip()]
+        return MultiFernet([Fernet(k.encode()) for k in keys])
     path = Path(settings.key_file)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,7 @@ import threading
 import time
 
 import pytest
+from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -17,6 +18,7 @@ from app.main import create_app
 from geo.notify import NotifySettings, run
 from geo.notify.channels import Outgoing
 from geo.notify.transport import DeliveryFailed, post
+from geo.notify.vault import SecretKeyError, decrypt, encrypt
 from tests.notify.conftest import CHANGJI, subscribe
 from tests.notify.receivers import Endpoint
 
@@ -208,3 +210,14 @@ def test_timeouts_redirects_and_response_cap(http, notify_settings):
         post(Outgoing(big, body, {}, True), quick)
     roomy = quick.model_copy(update={"max_response_bytes": 2_000_000})
     assert post(Outgoing(big, body, {}, True), roomy) == 200
+
+
+def test_secret_key_rotation(notify_settings):
+    """New key first: old secrets still open, new ones are sealed with the new key."""
+    token = encrypt(notify_settings, "https://robot.example/send?key=abc")
+    rotated = notify_settings.model_copy(
+        update={"secret_key": f"{Fernet.generate_key().decode()},{notify_settings.secret_key}"}
+    )
+    assert decrypt(rotated, token) == "https://robot.example/send?key=abc"
+    with pytest.raises(SecretKeyError, match="cannot be decrypted"):
+        decrypt(notify_settings, encrypt(rotated, "x"))
