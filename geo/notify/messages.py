@@ -10,6 +10,25 @@ SEVERITY = {
     "zh": {"critical": "严重", "high": "高", "medium": "中", "low": "低"},
     "en": {"critical": "critical", "high": "high", "medium": "medium", "low": "low"},
 }
+# The lifecycle and task states in Chinese (English keeps the codes).
+STATUS_ZH = {
+    "detected": "已发现",
+    "confirmed": "核查属实",
+    "dismissed": "核查不属实",
+    "rectifying": "整改中",
+    "rectified": "已整改",
+    "closed": "已验收销号",
+    "reopened": "重新打开",
+    "completed": "已完成",
+    "in_progress": "推进中",
+    "ongoing": "长期坚持",
+}
+LAYER_ZH = {
+    "water_source_zones": "饮用水水源保护区",
+    "mining_pits": "历史遗留采坑",
+    "grassland_occupations": "违法占用草原",
+    "wetland_parks": "湿地公园",
+}
 TITLES = {
     "violation.new": ("新发现违法违规问题", "New violation"),
     "violation.reopened": ("问题反弹（重新打开）", "Violation reopened"),
@@ -97,6 +116,26 @@ def link(base: str, payload: dict[str, Any]) -> str:
     return f"{base}/map"
 
 
+def _status(value: str | None, lang: str) -> str | None:
+    return STATUS_ZH.get(value or "", value) if lang == "zh" else value
+
+
+def _layer(value: str | None, lang: str) -> str | None:
+    return LAYER_ZH.get(value or "", value) if lang == "zh" else value
+
+
+def area(m2: float | None, lang: str) -> str | None:
+    """Hectares (and mu in Chinese) of an area in square metres.
+
+    >>> area(12345.6, "zh"), area(12345.6, "en")
+    ('1.2346 公顷（18.52 亩）', '1.2346 ha')
+    """
+    if m2 is None:
+        return None
+    ha = float(m2) / 10_000
+    return f"{ha:.4f} 公顷（{ha * 15:.2f} 亩）" if lang == "zh" else f"{ha:.4f} ha"
+
+
 def _region(p: dict[str, Any], lang: str) -> str | None:
     name = p.get("region_name_en") if lang == "en" else p.get("region_name")
     code = p.get("region_code")
@@ -107,16 +146,16 @@ def _lines(kind: str, p: dict[str, Any], lang: str) -> list[tuple[str, str | Non
     sev = SEVERITY[lang].get(p.get("severity") or "", None)
     if kind.startswith("violation."):
         rule = p.get("rule_name_zh") if lang == "zh" else p.get("rule_name")
-        status = p.get("to_status")
-        if p.get("from_status") and p.get("from_status") != status:
-            status = f"{p['from_status']} → {status}"
+        status = _status(p.get("to_status"), lang)
+        if p.get("from_status") and p.get("from_status") != p.get("to_status"):
+            status = f"{_status(p['from_status'], lang)} → {status}"
         return [
             ("rule", f"{rule} ({p.get('rule_code')})"),
             ("severity", sev),
             ("region", _region(p, lang)),
-            ("subject", f"{p.get('subject_layer')} {p.get('subject_code')}"),
+            ("subject", f"{_layer(p.get('subject_layer'), lang)} {p.get('subject_code')}"),
             ("protected", p.get("protected_code")),
-            ("area", f"{p.get('area_m2')} m²" if p.get("area_m2") is not None else None),
+            ("area", area(p.get("area_m2"), lang)),
             ("status", status),
             ("note", p.get("note")),
             ("actor", p.get("actor")),
@@ -126,7 +165,7 @@ def _lines(kind: str, p: dict[str, Any], lang: str) -> list[tuple[str, str | Non
             ("subject", f"{p.get('task_code')} {p.get('title')}"),
             ("region", _region(p, lang)),
             ("deadline", p.get("deadline") or p.get("deadline_text")),
-            ("status", p.get("status")),
+            ("status", _status(p.get("status"), lang)),
             ("note", p.get("note")),
         ]
     if kind == "inspection.confirmed":
@@ -139,7 +178,7 @@ def _lines(kind: str, p: dict[str, Any], lang: str) -> list[tuple[str, str | Non
         ]
     if kind == "import":
         return [
-            ("layer", p.get("layer")),
+            ("layer", _layer(p.get("layer"), lang)),
             ("file", p.get("file")),
             ("count", p.get("count")),
             ("region", _region(p, lang)),
