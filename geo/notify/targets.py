@@ -7,11 +7,12 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from geo.kernel.errors import InvalidInput
 from geo.notify.settings import NotifySettings
 
+IP = ipaddress.IPv4Address | ipaddress.IPv6Address
 EMAIL = re.compile(r"^[^@\s<>,;]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,}$")
 
 
@@ -43,10 +44,10 @@ def _allowed(ip, settings: NotifySettings) -> bool:
     return any(ip in ipaddress.ip_network(n, strict=False) for n in settings.allow_private_targets)
 
 
-def check_url(url: str, settings: NotifySettings) -> str:
-    """The URL, if it is http(s) without credentials and every address of its host may be
-    reached; raises TargetRefused naming the reason otherwise. Plain http only for hosts in
-    an allowed private network."""
+def resolve(url: str, settings: NotifySettings) -> list[IP]:
+    """The addresses of the URL's host (IPv4 first), if it is http(s) without credentials
+    and every address may be reached; raises TargetRefused naming the reason otherwise.
+    Plain http only for hosts in an allowed private network."""
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise TargetRefused("target: an http(s) URL with a host is required")
@@ -66,7 +67,30 @@ def check_url(url: str, settings: NotifySettings) -> str:
         )
     if parts.scheme == "http" and any(_is_public(ip) for ip in addresses):
         raise TargetRefused("target: use https for a public host")
+    return sorted(addresses, key=lambda ip: (ip.version, str(ip)))
+
+
+def check_url(url: str, settings: NotifySettings) -> str:
+    resolve(url, settings)
     return url
+
+
+def pin(url: str, address: IP) -> tuple[str, dict[str, str], dict[str, str]]:
+    """The URL with its host replaced by the checked ``address`` (so DNS cannot change
+    between the check and the connection), the Host header and the TLS server name.
+
+    >>> from ipaddress import ip_address
+    >>> url, host, tls = pin("https://robot.example:8443/s?k=1", ip_address("203.0.113.7"))
+    >>> url
+    'https://203.0.113.7:8443/s?k=1'
+    >>> host, tls
+    ({'Host': 'robot.example:8443'}, {'sni_hostname': 'robot.example'})
+    """
+    parts = urlsplit(url)
+    host = f"[{address}]" if address.version == 6 else str(address)
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    tls = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
+    return urlunsplit(parts._replace(netloc=netloc)), {"Host": parts.netloc}, tls
 
 
 def check_target(channel: str, target: str | None, settings: NotifySettings) -> str | None:

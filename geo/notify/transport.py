@@ -12,7 +12,7 @@ import httpx
 
 from geo.notify.channels import Outgoing
 from geo.notify.settings import NotifySettings
-from geo.notify.targets import TargetRefused, check_url
+from geo.notify.targets import TargetRefused, pin, resolve
 
 
 class DeliveryFailed(Exception):
@@ -34,13 +34,17 @@ def _read_capped(response: httpx.Response, cap: int) -> bytes:
 def post(out: Outgoing, settings: NotifySettings) -> int:
     """POSTs ``out``; returns the status code of a 2xx answer, raises DeliveryFailed else."""
     try:
-        check_url(out.url, settings)  # again at send time: DNS may have changed
+        addresses = resolve(out.url, settings)  # again at send time: DNS may have changed
     except TargetRefused as exc:
         raise DeliveryFailed(str(exc)) from None
+    # Connect to the address just checked, not to whatever the name resolves to next.
+    url, host, tls = pin(out.url, addresses[0])
     try:
         with (
             httpx.Client(timeout=settings.timeout_s, follow_redirects=False) as client,
-            client.stream("POST", out.url, content=out.body, headers=out.headers) as response,
+            client.stream(
+                "POST", url, content=out.body, headers={**out.headers, **host}, extensions=tls
+            ) as response,
         ):
             body = _read_capped(response, settings.max_response_bytes)
     except httpx.TimeoutException:

@@ -5,6 +5,7 @@ metrics; dead letters, ``notify test``, timeouts, redirects and the response cap
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 
@@ -221,3 +222,28 @@ def test_secret_key_rotation(notify_settings):
     assert decrypt(rotated, token) == "https://robot.example/send?key=abc"
     with pytest.raises(SecretKeyError, match="cannot be decrypted"):
         decrypt(notify_settings, encrypt(rotated, "x"))
+
+
+def test_send_connects_to_the_address_it_checked(http, notify_settings, monkeypatch):
+    """DNS rebinding: the name answers a permitted address when checked, then the cloud
+    metadata address. The request still goes to the address that was checked, with the
+    name in the Host header."""
+    endpoint = Endpoint("wecom")
+    port = http.server.server_address[1]
+    http.add("pinned", endpoint)
+    real = socket.getaddrinfo
+    answers = iter(["127.0.0.1"])
+
+    def rebinding(host, *args, **kwargs):
+        if host == "rebind.test":
+            host = next(answers, "169.254.169.254")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    quick = notify_settings.model_copy(update={"timeout_s": 2})
+    body = b'{"msgtype": "markdown", "markdown": {"content": "x"}}'
+    assert post(Outgoing(f"http://rebind.test:{port}/pinned", body, {}, True), quick) == 200
+    [request] = endpoint.requests
+    assert request.headers["Host"] == f"rebind.test:{port}"
+    with pytest.raises(DeliveryFailed, match="169.254.169.254"):  # the next check refuses
+        post(Outgoing(f"http://rebind.test:{port}/pinned", body, {}, True), quick)
