@@ -115,6 +115,7 @@ def test_bad_requests_are_precise_and_change_nothing(notify_db, notify_client, u
             },
             422,
         ),
+        ({"area": {"type": "Polygon", "coordinates": [[1, 2]]}}, 422),  # not readable
         ({"channel": "email", "target": "not-an-address"}, 422),
         ({"channel": "wecom", "target": "http://127.0.0.1:9/x", "secret": "x"}, 422),
         ({"mode": "digest"}, 422),  # atom cannot be a digest
