@@ -36,7 +36,9 @@ web:
 
 setup: $(VENV)/.installed postgis migrate samples web
 
+# The notification worker runs alongside the server and stops with it.
 run: setup
+	$(PY) -m app notify run & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT; \
 	$(PY) -m app serve --host $(HOST) --port $(PORT)
 
 # GDAL's ogrinfo (for the OAPIF client test) and Chromium (for the browser tests).

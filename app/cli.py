@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from app import cli_notify
 from geo.kernel.config import Settings
 
 
@@ -187,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     im.add_argument("--layer", help="layer of a multi-layer file")
     im.add_argument("--actor", default="cli-import", help="name recorded in the audit log")
     im.set_defaults(func=_import)
+    cli_notify.add_parser(sub)
     return p
 
 

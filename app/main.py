@@ -22,6 +22,7 @@ from app.routers import (
     pages,
     progress,
     restoration,
+    subscriptions,
     tasks,
     violations,
 )
@@ -29,12 +30,15 @@ from app.routers.ogc import features, landing, tiles, transactions
 from geo.catalog.extent import ExtentCache
 from geo.kernel.config import Settings
 from geo.kernel.db import async_engine, sync_engine
+from geo.notify import NotifySettings
 from geo.tiles.cache import TileCache
 
 STATIC = Path(__file__).parent / "static"
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, notify_settings: NotifySettings | None = None
+) -> FastAPI:
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -87,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(checks.router)
     app.include_router(tiles.router)
     app.include_router(inspections.router)
+    app.include_router(subscriptions.build_router(notify_settings or NotifySettings()))
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

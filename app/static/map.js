@@ -16,6 +16,8 @@
     container: "map",
     style: "/styles/default.json",
     center: [87.3, 44.2],
+    // The position lives in the URL (#zoom/lat/lon): links in notifications open it there.
+    hash: true,
     zoom: 7,
     attributionControl: { compact: true },
     dragRotate: false,
