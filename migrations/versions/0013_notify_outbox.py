@@ -1,27 +1,28 @@
 """Notifications: subscriptions, the outbox of events, deliveries and their attempts.
 
-Triggers (``migrations/data/notify_0012.sql``) write events in the transaction of the change
+Triggers (``geo/notify/sql/outbox.sql``) write events in the transaction of the change
 that causes them, and queue the matching deliveries; the worker sends them.
 
-Revision ID: notify_outbox
-Revises: 0010_data_versions
+Revision ID: 0013_notify_outbox
+Revises: 0012_region_rule
 Create Date: 2026-12-03
 """
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import geoalchemy2
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "notify_outbox"
-down_revision: str | None = "0010_data_versions"
+from geo.kernel import sqlfiles
+
+revision: str = "0013_notify_outbox"
+down_revision: str | None = "0012_region_rule"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-FUNCTIONS_SQL = Path(__file__).parent.parent / "data" / "notify_0012.sql"
+SQL_FILES = {"notify/sql/outbox.sql": "6d227685d2207f88"}
 
 KINDS = (
     "violation.new",
@@ -246,7 +247,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notify_attempts")),
     )
     op.create_index(op.f("ix_notify_attempts_delivery_id"), "notify_attempts", ["delivery_id"])
-    op.execute(FUNCTIONS_SQL.read_text(encoding="utf-8"))
+    sqlfiles.run(op.execute, *SQL_FILES)
 
 
 def downgrade() -> None:

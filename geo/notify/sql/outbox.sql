@@ -7,14 +7,14 @@
 -- queues the deliveries the worker (python -m app notify run) sends.
 
 -- Severity rank: low 1 … critical 4.
-CREATE FUNCTION rm_notify_severity_rank(s text) RETURNS int LANGUAGE sql IMMUTABLE AS $$
+CREATE OR REPLACE FUNCTION rm_notify_severity_rank(s text) RETURNS int LANGUAGE sql IMMUTABLE AS $$
     SELECT array_position(ARRAY['low', 'medium', 'high', 'critical'], s)
 $$;
 
 -- Queue a delivery for every (active subscription, event) that matches. A filter applies
 -- only to events that carry its dimension (an import has no severity); regions always
 -- apply, and so does the owner's own scope (a county user hears only of their counties).
-CREATE FUNCTION rm_notify_deliver_to(p_events bigint[]) RETURNS bigint
+CREATE OR REPLACE FUNCTION rm_notify_deliver_to(p_events bigint[]) RETURNS bigint
 LANGUAGE sql AS $$
     WITH queued AS (
         INSERT INTO notify_deliveries (subscription_id, event_id, status, idempotency_key)
@@ -43,17 +43,17 @@ LANGUAGE sql AS $$
     SELECT count(*) FROM queued
 $$;
 
-CREATE FUNCTION rm_notify_fanout() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION rm_notify_fanout() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM rm_notify_deliver_to(ARRAY(SELECT id FROM new_rows));
     RETURN NULL;
 END $$;
 
-CREATE TRIGGER notify_events_fanout AFTER INSERT ON notify_events
+CREATE OR REPLACE TRIGGER notify_events_fanout AFTER INSERT ON notify_events
 REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rm_notify_fanout();
 
 -- Where a link to the map should point: a point on the geometry, in WGS 84.
-CREATE FUNCTION rm_notify_position(g geometry) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+CREATE OR REPLACE FUNCTION rm_notify_position(g geometry) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN g IS NULL OR ST_IsEmpty(g) THEN NULL
                 ELSE jsonb_build_object('lon', round(ST_X(c)::numeric, 6),
                                         'lat', round(ST_Y(c)::numeric, 6)) END
@@ -62,7 +62,7 @@ $$;
 
 -- Violations: new (detected), reopened (closed problem back in the data, or re-inspection),
 -- any other lifecycle step is a status change.
-CREATE FUNCTION rm_notify_violation_events() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION rm_notify_violation_events() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO notify_events (kind, region_code, layers, severity, geom, ref, payload)
     SELECT CASE WHEN n.action = 'detected' THEN 'violation.new'
@@ -89,12 +89,12 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE TRIGGER violation_events_notify AFTER INSERT ON violation_events
+CREATE OR REPLACE TRIGGER violation_events_notify AFTER INSERT ON violation_events
 REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
 EXECUTE FUNCTION rm_notify_violation_events();
 
 -- A task note that states a status is a status change of its task.
-CREATE FUNCTION rm_notify_task_notes() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION rm_notify_task_notes() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO notify_events (kind, region_code, ref, payload)
     SELECT 'task.status', t.region_code, 'task:' || t.code,
@@ -112,11 +112,11 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE TRIGGER task_notes_notify AFTER INSERT ON task_notes
+CREATE OR REPLACE TRIGGER task_notes_notify AFTER INSERT ON task_notes
 REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rm_notify_task_notes();
 
 -- A field inspection that confirms the problem (核查属实).
-CREATE FUNCTION rm_notify_inspections() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION rm_notify_inspections() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO notify_events (kind, region_code, layers, severity, geom, ref, payload)
     SELECT 'inspection.confirmed', n.region_code,
@@ -139,13 +139,13 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE TRIGGER inspections_notify AFTER INSERT ON inspections
+CREATE OR REPLACE TRIGGER inspections_notify AFTER INSERT ON inspections
 REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rm_notify_inspections();
 
 -- An import: one event per layer and county. Rows are recognised by the source
 -- geo.files.load gives them ('import: <file>'), or by the import's staging table (a temp
 -- table dropped at commit) when the file brought sources of its own.
-CREATE FUNCTION rm_notify_imports() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION rm_notify_imports() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     importing boolean := to_regclass('pg_temp.import_stage') IS NOT NULL;
 BEGIN
@@ -168,5 +168,5 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE TRIGGER features_notify_imports AFTER INSERT ON features
+CREATE OR REPLACE TRIGGER features_notify_imports AFTER INSERT ON features
 REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rm_notify_imports();
