@@ -5,12 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 
+from app import cli_ops
 from geo.kernel.config import Settings
 
 
 def _migrate(args, settings: Settings) -> int:
+    from app.cli_ops import migrate_check
     from geo.kernel import db
 
+    if args.check:
+        return migrate_check(settings)
     if args.downgrade:
         db.downgrade(settings, args.downgrade)
     else:
@@ -161,6 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     m = sub.add_parser("migrate", help="upgrade the database to the newest schema")
     m.add_argument("--downgrade", metavar="REV", help="downgrade to REV instead (e.g. base)")
+    m.add_argument(
+        "--check", action="store_true", help="change nothing: exit 0 at head, 1 if not (2: no db)"
+    )
     m.set_defaults(func=_migrate)
     sub.add_parser("load-samples", help="load sample_layers/ (idempotent)").set_defaults(
         func=_load_samples
@@ -201,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     im.add_argument("--layer", help="layer of a multi-layer file")
     im.add_argument("--actor", default="cli-import", help="name recorded in the audit log")
     im.set_defaults(func=_import)
+    cli_ops.register(sub)
     return p
 
 

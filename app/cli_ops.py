@@ -1,0 +1,89 @@
+"""Operator commands for keeping the ledger for years: backup, restore, migrate --check."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from geo.kernel.config import Settings
+
+
+def migrate_check(settings: Settings) -> int:
+    """0 when the database is at the head revision of this release, 1 otherwise."""
+    from sqlalchemy.exc import OperationalError
+
+    from geo.kernel.db import sync_engine
+    from geo.ops import known_revisions, schema_status, script_heads
+
+    engine = sync_engine(settings)
+    try:
+        with engine.connect() as conn:
+            status = schema_status(conn, script_heads(settings), known_revisions(settings))
+    except OperationalError as exc:
+        print(f"database unreachable: {exc.orig}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    print(status.message, file=sys.stdout if status.at_head else sys.stderr)
+    return 0 if status.at_head else 1
+
+
+def _backup(args, settings: Settings) -> int:
+    from geo.ops import BackupError, backup
+
+    try:
+        m = backup(settings, Path(args.out), args.pg_bin_dir or settings.pg_bin_dir)
+    except BackupError as exc:
+        print(f"backup failed: {exc}", file=sys.stderr)
+        return 1
+    rows = sum(m.row_counts.values())
+    print(f"backup written to {args.out}: schema {', '.join(m.revision) or '(none)'}")
+    print(f"  {len(m.row_counts)} tables, {rows} rows, {len(m.photos)} photos")
+    if m.missing_photos:
+        print(
+            f"warning: {len(m.missing_photos)} referenced photos were not on disk:", file=sys.stderr
+        )
+        for sha in m.missing_photos:
+            print(f"  {sha}", file=sys.stderr)
+    return 0
+
+
+def _restore(args, settings: Settings) -> int:
+    from geo.ops import RestoreError, restore
+
+    try:
+        report = restore(
+            settings, Path(args.source), args.replace, args.pg_bin_dir or settings.pg_bin_dir
+        )
+    except RestoreError as exc:
+        print(f"restore refused or failed: {exc}", file=sys.stderr)
+        return 1
+    if report.moved_aside:
+        print(f"the previous photo directory was moved to {report.moved_aside}")
+    if report.problems:
+        print("restored, but it does not match the manifest:", file=sys.stderr)
+        for problem in report.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    rows = sum(report.row_counts.values())
+    tables = len(report.row_counts)
+    print(f"restored into database {report.database} and {report.photo_dir}:")
+    print(f"  {rows} rows in {tables} tables and {report.photos} photos, as in the manifest")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    b = sub.add_parser("backup", help="dump the database and photos, with a manifest")
+    b.add_argument("--out", required=True, metavar="DIR", help="a new or empty directory")
+    b.add_argument("--pg-bin-dir", help="where pg_dump lives (default: the server's version)")
+    b.set_defaults(func=_backup)
+    r = sub.add_parser("restore", help="restore a backup into an empty database and photo dir")
+    r.add_argument("--from", dest="source", required=True, metavar="DIR")
+    r.add_argument(
+        "--replace",
+        action="store_true",
+        help="drop and recreate a non-empty database; move a non-empty photo dir aside",
+    )
+    r.add_argument("--pg-bin-dir", help="where pg_restore lives")
+    r.set_defaults(func=_restore)
