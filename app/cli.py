@@ -63,8 +63,17 @@ def _serve(args, settings: Settings) -> int:
 
     from app.main import configure_logging, create_app
 
-    configure_logging()
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, proxy_headers=True)
+    configure_logging(fmt=settings.log_format)
+    # Our request log (app.observability) replaces uvicorn's access log.
+    options = dict(host=args.host, port=args.port, proxy_headers=True, access_log=False)
+    if args.workers > 1:
+        cli_ops.prepare_multiprocess_metrics()
+        # Each worker builds its app from the environment (Settings()).
+        uvicorn.run(
+            "app.main:create_app", factory=True, workers=args.workers, log_config=None, **options
+        )
+    else:
+        uvicorn.run(create_app(settings), log_config=None, **options)
     return 0
 
 
@@ -178,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="serve the API and web map")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--workers", type=int, default=1, help="worker processes (see /metrics)")
     s.set_defaults(func=_serve)
     users = sub.add_parser("users", help="manage users and API keys").add_subparsers(
         dest="users_command", required=True

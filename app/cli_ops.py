@@ -29,6 +29,24 @@ def migrate_check(settings: Settings) -> int:
     return 0 if status.at_head else 1
 
 
+def prepare_multiprocess_metrics() -> None:
+    """Several workers share their metrics through PROMETHEUS_MULTIPROC_DIR, emptied at start
+    (prometheus-client's multiprocess mode); without it each worker would count alone."""
+    import os
+
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not path:
+        print(
+            "warning: several workers without PROMETHEUS_MULTIPROC_DIR: each scrape of "
+            "/metrics sees one worker's counts",
+            file=sys.stderr,
+        )
+        return
+    Path(path).mkdir(parents=True, exist_ok=True)
+    for stale in Path(path).glob("*.db"):
+        stale.unlink()
+
+
 def _backup(args, settings: Settings) -> int:
     from geo.ops import BackupError, backup
 

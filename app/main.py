@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -11,7 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from app import errors
+from app import errors, observability
 from app.limits import BodyLimit
 from app.routers import (
     checks,
@@ -67,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_credentials=False,
         allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
-        expose_headers=["ETag", "Location", "Content-Crs"],
+        expose_headers=["ETag", "Location", "Content-Crs", "X-Request-ID"],
     )
     app.add_middleware(BodyLimit, settings=settings)
     errors.install(app)
@@ -85,8 +84,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(inspections.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # Last: metrics, request ids and access lines wrap every other middleware.
+    observability.install(app)
     return app
 
 
-def configure_logging(level: str = "INFO") -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
+    """One line per record, as text or JSON (``RM_LOG_FORMAT``), with the request id."""
+    observability.configure_logging(fmt, level)

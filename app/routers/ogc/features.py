@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.deps import CollectionDep, ConnDep, reject_unknown, wants_html
+from app.observability import note_rows
 from app.render.html import render
 from app.render.links import GEOJSON, HTML, JSON, link, url
 from app.routers.ogc.tiles import tiles_links
@@ -325,6 +326,7 @@ async def _feature_collection(
     }
     if matched is not None:
         tail["numberMatched"] = matched
+    note_rows(request, n)
     yield b"]," + json.dumps(tail, ensure_ascii=False)[1:].encode()
 
 
