@@ -207,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     ur.add_argument("--name", required=True)
     ur.set_defaults(func=_users_revoke)
     users.add_parser("list", help="list users").set_defaults(func=_users_list)
+    cli_ops.register_users(users)
     im = sub.add_parser("import", help="import a file into a layer (progress bar, report)")
     im.add_argument("collection")
     im.add_argument("file", help=".gpkg, .zip (Shapefile), .shp, .geojson, .kml or .csv")

@@ -91,6 +91,34 @@ def _restore(args, settings: Settings) -> int:
     return 0
 
 
+def _rotate(args, settings: Settings) -> int:
+    from datetime import timedelta
+
+    from geo.kernel.db import sync_engine
+    from geo.ops import rotate_keys
+
+    if args.grace_hours < 0:
+        print("error: --grace-hours must be 0 or more", file=sys.stderr)
+        return 2
+    with sync_engine(settings).begin() as conn:
+        key, n = rotate_keys(conn, args.name, timedelta(hours=args.grace_hours), args.label)
+    when = f"in {args.grace_hours:g} h" if args.grace_hours else "now"
+    print(f"new key for {args.name}; {n} older key(s) expire {when}")
+    print("API key (shown only once; send it as 'Authorization: Bearer <key>'):")
+    print(key)
+    return 0
+
+
+def register_users(users: argparse._SubParsersAction) -> None:
+    rk = users.add_parser("rotate", help="issue a new key; older keys expire after a grace period")
+    rk.add_argument("--name", required=True)
+    rk.add_argument(
+        "--grace-hours", type=float, default=24.0, help="hours the old keys keep working (0: now)"
+    )
+    rk.add_argument("--label")
+    rk.set_defaults(func=_rotate)
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     b = sub.add_parser("backup", help="dump the database and photos, with a manifest")
     b.add_argument("--out", required=True, metavar="DIR", help="a new or empty directory")

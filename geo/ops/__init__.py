@@ -2,6 +2,7 @@
 behind ``python -m app migrate --check`` and ``/readyz``. Nothing here knows about HTTP."""
 
 from geo.ops.backup import BackupError, backup
+from geo.ops.keys import rotate_keys
 from geo.ops.manifest import Manifest
 from geo.ops.restore import RestoreError, restore
 from geo.ops.schema import SchemaStatus, known_revisions, schema_status, script_heads
@@ -14,6 +15,7 @@ __all__ = [
     "backup",
     "known_revisions",
     "restore",
+    "rotate_keys",
     "schema_status",
     "script_heads",
 ]
