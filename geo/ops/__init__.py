@@ -2,6 +2,7 @@
 behind ``python -m app migrate --check`` and ``/readyz``. Nothing here knows about HTTP."""
 
 from geo.ops.backup import BackupError, backup
+from geo.ops.batches import run_in_batches
 from geo.ops.keys import rotate_keys
 from geo.ops.manifest import Manifest
 from geo.ops.restore import RestoreError, restore
@@ -16,6 +17,7 @@ __all__ = [
     "known_revisions",
     "restore",
     "rotate_keys",
+    "run_in_batches",
     "schema_status",
     "script_heads",
 ]
