@@ -107,7 +107,7 @@ class RequestObserver:
             await response(scope, receive, observed_send)
         finally:
             if not seen["done"]:  # the client went away before the last byte
-                seen["status"] = seen["status"] or 499
+                seen["status"] = 499
                 self._finish(scope, seen, start)
             REQUEST_ID.reset(token)
 
