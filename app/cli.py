@@ -68,9 +68,9 @@ def _serve(args, settings: Settings) -> int:
     options = dict(host=args.host, port=args.port, proxy_headers=True, access_log=False)
     if args.workers > 1:
         cli_ops.prepare_multiprocess_metrics()
-        # Each worker builds its app from the environment (Settings()).
+        # Each worker is a new process: it sets up logging and builds its app from the env.
         uvicorn.run(
-            "app.main:create_app", factory=True, workers=args.workers, log_config=None, **options
+            "app.cli_ops:worker_app", factory=True, workers=args.workers, log_config=None, **options
         )
     else:
         uvicorn.run(create_app(settings), log_config=None, **options)

@@ -29,6 +29,15 @@ def migrate_check(settings: Settings) -> int:
     return 0 if status.at_head else 1
 
 
+def worker_app():
+    """The app of one worker of ``serve --workers N`` (a fresh process: its own logging)."""
+    from app.main import configure_logging, create_app
+
+    settings = Settings()
+    configure_logging(fmt=settings.log_format)
+    return create_app(settings)
+
+
 def prepare_multiprocess_metrics() -> None:
     """Several workers share their metrics through PROMETHEUS_MULTIPROC_DIR, emptied at start
     (prometheus-client's multiprocess mode); without it each worker would count alone."""
