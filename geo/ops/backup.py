@@ -61,7 +61,9 @@ def _tar_photos(photo_dir: Path, target: Path) -> dict[str, str]:
 def _prepare(out: Path) -> None:
     if out.exists() and any(out.iterdir()):
         raise BackupError(f"{out} is not empty: back up into a new directory")
-    out.mkdir(parents=True, exist_ok=True)
+    # The whole ledger, users and key hashes included: readable by its owner only.
+    out.mkdir(parents=True, exist_ok=True, mode=0o700)
+    out.chmod(0o700)
 
 
 def backup(settings: Settings, out: Path, pg_bin_dir: str | None = None) -> Manifest:

@@ -44,8 +44,8 @@ def libpq_url(database_url: str) -> str:
 
 
 def libpq_env(database_url: str, dbname: str | None = None) -> dict[str, str]:
-    """The process environment plus PG* variables for ``database_url`` (or another database
-    on the same server).
+    """The process environment with the PG* variables of ``database_url`` (or of another
+    database on the same server) set over it.
 
     >>> env = libpq_env("postgresql://ops:s3cret@db.example:6432/ledger")
     >>> env["PGHOST"], env["PGPORT"], env["PGUSER"], env["PGDATABASE"], env["PGPASSWORD"]
@@ -54,7 +54,7 @@ def libpq_env(database_url: str, dbname: str | None = None) -> dict[str, str]:
     params = conninfo_to_dict(libpq_url(database_url))
     if dbname is not None:
         params["dbname"] = dbname
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env = dict(os.environ)  # PGSSLMODE, PGPASSFILE… set by the operator still apply
     for key, value in params.items():
         if key in _ENV and value is not None:
             env[_ENV[key]] = str(value)

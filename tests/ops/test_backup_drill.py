@@ -143,6 +143,7 @@ def restore_target(monkeypatch, root: Path) -> tuple[str, Path]:
 
 def test_restore_drill(backed_up, monkeypatch, tmp_path):
     out, before = backed_up
+    assert out.stat().st_mode & 0o777 == 0o700  # the ledger, key hashes included
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["row_counts"] == before["counts"]
     assert tuple(manifest["revision"]) == script_heads(db.Settings())
