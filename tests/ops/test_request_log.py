@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import re
+import time
 import uuid
 from pathlib import Path
 
@@ -102,8 +103,13 @@ def test_serve_logs_one_line_per_request_instead_of_uvicorn_access_lines(live_se
     rid = f"live-{uuid.uuid4().hex[:8]}"
     r = httpx.get(f"{live_server}/collections/regions", headers={"X-Request-ID": rid}, timeout=30)
     assert r.status_code == 200 and r.headers["x-request-id"] == rid
-    log = Path(os.environ["RM_LIVE_SERVER_LOG"]).read_text(errors="replace")
-    mine = [line for line in log.splitlines() if f"[{rid}]" in line]
+    deadline = time.monotonic() + 10
+    while True:  # the line is written once the last byte has been sent
+        log = Path(os.environ["RM_LIVE_SERVER_LOG"]).read_text(errors="replace")
+        mine = [line for line in log.splitlines() if f"[{rid}]" in line]
+        if mine or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert len(mine) == 1, log[-2000:]
     assert "GET /collections/regions 200" in mine[0]
     assert "route=/collections/{collectionId}" in mine[0]
