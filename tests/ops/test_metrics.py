@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from types import SimpleNamespace
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
@@ -179,3 +182,56 @@ def test_worker_processes_are_summed_in_multiprocess_mode(tmp_path, monkeypatch)
     samples = [s for f in text_string_to_metric_families(exposition) for s in f.samples]
     assert value(samples, "rm_http_requests_total", route=ITEMS, status="200") == 2
     assert value(samples, "rm_http_request_duration_seconds_count", route=ITEMS) == 2
+
+
+def test_serve_with_two_workers_sums_metrics_and_logs_every_request(database_url, tmp_path):
+    """The real thing: `python -m app serve --workers 2`, JSON logs, one metrics directory."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+        "RM_METRICS_TOKEN": TOKEN,
+        "RM_LOG_FORMAT": "json",
+        "RM_PHOTO_DIR": str(tmp_path / "photos"),
+    }
+    log = tmp_path / "serve.log"
+    args = ["-m", "app", "serve", "--port", str(port), "--workers", "2"]
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, *args], env=env, stdout=out, stderr=out)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        ids = [f"w-{i}-{uuid.uuid4().hex[:6]}" for i in range(8)]
+        for rid in ids:
+            with httpx.Client() as c:  # a new connection each time: both workers answer
+                assert (
+                    c.get(f"{base}/collections/regions", headers={"X-Request-ID": rid}).status_code
+                    == 200
+                )
+        m = {}
+        for _ in range(2):  # whichever worker answers the scrape, the sum is the same
+            text_ = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).text
+            m = {f.name: f.samples for f in text_string_to_metric_families(text_)}
+            assert (
+                value(
+                    m["rm_http_requests"],
+                    "rm_http_requests_total",
+                    route="/collections/{collectionId}",
+                )
+                == 8
+            )
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    lines = [json.loads(x) for x in log.read_text().splitlines() if x.startswith("{")]
+    access = {x["request_id"]: x for x in lines if x["logger"] == "restoration_map.access"}
+    assert all(access[rid]["route"] == "/collections/{collectionId}" for rid in ids)
