@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.responses import StreamingResponse
 from fastapi.testclient import TestClient
 
 from app.main import create_app
@@ -47,6 +48,14 @@ def api(settings):
     @app.get("/test-only/boom")
     async def boom():
         raise RuntimeError("kaboom with a secret inside")
+
+    @app.get("/test-only/broken-stream")
+    async def broken_stream():
+        async def body():
+            yield b'{"type":"FeatureCollection","features":['
+            raise RuntimeError("the database went away mid-stream")
+
+        return StreamingResponse(body(), media_type="application/geo+json")
 
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
@@ -96,6 +105,17 @@ def test_errors_are_logged_with_the_request_id(api, log_lines):
     error = next(x for x in lines if x["logger"] == "restoration_map")
     assert "RuntimeError: kaboom" in error["exception"]
     [line] = access(lines, "boom-1")
+    assert (line["status"], line["level"]) == (500, "ERROR")
+
+
+def test_a_stream_that_fails_after_its_first_byte_is_logged_as_an_error(api, log_lines):
+    r = api.get("/test-only/broken-stream", headers={"X-Request-ID": "mid-1"})
+    assert r.headers["X-Request-ID"] == "mid-1"
+    with pytest.raises(json.JSONDecodeError):  # cut short (a real server aborts the connection)
+        r.json()
+    lines = [x for x in log_lines() if x["request_id"] == "mid-1"]
+    assert any("mid-stream" in x.get("exception", "") for x in lines)
+    [line] = access(lines, "mid-1")
     assert (line["status"], line["level"]) == (500, "ERROR")
 
 
