@@ -131,8 +131,8 @@ def restore(
         pg_restore = pgtools.find_tool("pg_restore", major, pg_bin_dir)
         # One transaction: a restore that fails leaves the database empty, not half-filled.
         pgtools.run(
-            [pg_restore, "--exit-on-error", "--single-transaction", "--no-owner",
-             f"--dbname={name}", str(src / DUMP)],
+            [pg_restore, "--exit-on-error", "--single-transaction", f"--dbname={name}",
+             str(src / DUMP)],
             pgtools.libpq_env(settings.database_url),
         )  # fmt: skip
     except pgtools.ToolError as exc:
