@@ -98,7 +98,7 @@ class RequestObserver:
             if seen["status"] is not None:
                 # The body was under way: abort the connection, so the response cannot pass
                 # for a complete one.
-                seen["status"], seen["error"] = 500, True
+                seen["status"] = 500
                 self._finish(scope, seen, start)
                 raise
             response = error_response(
