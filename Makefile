@@ -9,7 +9,7 @@ PORT ?= 8000
 DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/restoration_map
 export DATABASE_URL
 
-.PHONY: setup run test lint bench postgis migrate samples web system-test-deps clean
+.PHONY: setup run test lint bench postgis migrate samples web system-test-deps clean backup restore
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { \
@@ -29,6 +29,16 @@ migrate: $(VENV)/.installed postgis
 
 samples: migrate
 	$(PY) -m app load-samples
+
+# A consistent backup of the database and the photos, with a manifest (README: Operating it).
+BACKUP_DIR ?= backups/$(shell date -u +%Y%m%dT%H%M%SZ)
+backup: $(VENV)/.installed
+	$(PY) -m app backup --out $(BACKUP_DIR)
+
+# Into an empty database and photo directory: make restore FROM=backups/20261203T080000Z
+restore: $(VENV)/.installed
+	@test -n "$(FROM)" || { echo "usage: make restore FROM=<backup directory>"; exit 2; }
+	$(PY) -m app restore --from $(FROM)
 
 # MapLibre GL JS for the web map (vendored from the npm registry; no CDN).
 web:

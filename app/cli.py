@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from app import cli_notify
+from app import cli_notify, cli_ops
 from geo.kernel.config import Settings
 
 
 def _migrate(args, settings: Settings) -> int:
+    from app.cli_ops import migrate_check
     from geo.kernel import db
 
+    if args.check:
+        return migrate_check(settings)
     if args.downgrade:
         db.downgrade(settings, args.downgrade)
     else:
@@ -55,8 +58,17 @@ def _serve(args, settings: Settings) -> int:
 
     from app.main import configure_logging, create_app
 
-    configure_logging()
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, proxy_headers=True)
+    configure_logging(fmt=settings.log_format)
+    # Our request log (app.observability) replaces uvicorn's access log.
+    options = dict(host=args.host, port=args.port, proxy_headers=True, access_log=False)
+    if args.workers > 1:
+        cli_ops.prepare_multiprocess_metrics()
+        # Each worker is a new process: it sets up logging and builds its app from the env.
+        uvicorn.run(
+            "app.cli_ops:worker_app", factory=True, workers=args.workers, log_config=None, **options
+        )
+    else:
+        uvicorn.run(create_app(settings), log_config=None, **options)
     return 0
 
 
@@ -148,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     m = sub.add_parser("migrate", help="upgrade the database to the newest schema")
     m.add_argument("--downgrade", metavar="REV", help="downgrade to REV instead (e.g. base)")
+    m.add_argument(
+        "--check", action="store_true", help="change nothing: exit 0 at head, 1 if not (2: no db)"
+    )
     m.set_defaults(func=_migrate)
     sub.add_parser("load-samples", help="load sample_layers/ (idempotent)").set_defaults(
         func=_load_samples
@@ -158,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="serve the API and web map")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--workers", type=int, default=1, help="worker processes (see /metrics)")
     s.set_defaults(func=_serve)
     users = sub.add_parser("users", help="manage users and API keys").add_subparsers(
         dest="users_command", required=True
@@ -177,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     ur.add_argument("--name", required=True)
     ur.set_defaults(func=_users_revoke)
     users.add_parser("list", help="list users").set_defaults(func=_users_list)
+    cli_ops.register_users(users)
     im = sub.add_parser("import", help="import a file into a layer (progress bar, report)")
     im.add_argument("collection")
     im.add_argument("file", help=".gpkg, .zip (Shapefile), .shp, .geojson, .kml or .csv")
@@ -189,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     im.add_argument("--actor", default="cli-import", help="name recorded in the audit log")
     im.set_defaults(func=_import)
     cli_notify.add_parser(sub)
+    cli_ops.register(sub)
     return p
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -11,7 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from app import errors
+from app import errors, observability
 from app.connection import OneConnectionPerRequest
 from app.limits import BodyLimit
 from app.routers import (
@@ -31,6 +30,7 @@ from geo.catalog.extent import ExtentCache
 from geo.kernel.config import Settings
 from geo.kernel.db import async_engine, sync_engine
 from geo.notify import NotifySettings
+from geo.notify import queue_stats as notify_queue_stats
 from geo.tiles.cache import TileCache
 
 STATIC = Path(__file__).parent / "static"
@@ -74,7 +74,7 @@ def create_app(
         allow_credentials=False,
         allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
-        expose_headers=["ETag", "Location", "Content-Crs"],
+        expose_headers=["ETag", "Location", "Content-Crs", "X-Request-ID"],
     )
     app.add_middleware(BodyLimit, settings=settings)
     app.add_middleware(OneConnectionPerRequest, retry_after=settings.retry_after_s)
@@ -94,8 +94,14 @@ def create_app(
     app.include_router(subscriptions.build_router(notify_settings or NotifySettings()))
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # Last: metrics, request ids and access lines wrap every other middleware.
+    metrics = observability.install(app)
+    metrics.add(
+        observability.StatsGauges(app, "rm_notify", "Notification outbox", notify_queue_stats)
+    )
     return app
 
 
-def configure_logging(level: str = "INFO") -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
+    """One line per record, as text or JSON (``RM_LOG_FORMAT``), with the request id."""
+    observability.configure_logging(fmt, level)

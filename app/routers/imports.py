@@ -16,6 +16,7 @@ from starlette.datastructures import UploadFile
 
 from app.auth import Editor
 from app.deps import reject_unknown
+from app.observability import observe_import
 from app.routers.ogc.transactions import EditableDep
 from geo.files.load import ImportOptions, run_import
 from geo.kernel.config import Settings
@@ -77,6 +78,7 @@ def build_router(settings: Settings) -> APIRouter:
                     return run_import(conn, coll, path, settings, options, principal, filename=name)
 
             report = await run_in_threadpool(work)
+            observe_import(request, coll.id, report)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return JSONResponse(report)

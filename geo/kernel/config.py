@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/restoration_map"
@@ -67,6 +69,16 @@ class Settings(BaseSettings):
     photo_dir: str = Field("./var/photos", description="Where inspection photos are stored")
     photo_max_bytes: int = Field(
         20 * 1024 * 1024, ge=1024, description="Largest accepted inspection photo, in bytes"
+    )
+    # Operations (README: Operating it).
+    metrics_token: SecretStr | None = Field(
+        None, description="Bearer token that Prometheus sends to /metrics (admin keys work too)"
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Request and error logs: one line each, as text or JSON"
+    )
+    pg_bin_dir: str | None = Field(
+        None, description="Where pg_dump/pg_restore live (default: the server's version)"
     )
 
     @property

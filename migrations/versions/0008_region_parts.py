@@ -5,6 +5,9 @@ which have thousands of vertices each. Cut into pieces of at most 256 vertices a
 the lookup is about six times faster (measured on the sample data: 45 ms → 8 ms for 500
 features), which is most of what a bulk import spends in triggers.
 
+Large tables: none. It fills ``region_parts`` from the county rows of ``regions`` (a few
+dozen rows); ``features`` is not touched.
+
 Revision ID: 0008_region_parts
 Revises: 0007_integration
 Create Date: 2026-11-23

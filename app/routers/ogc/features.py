@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from app.deps import CollectionDep, ConnDep, reject_unknown, wants_html
+from app.observability import note_rows
 from app.render import features as fc
 from app.render.html import render
 from app.render.links import GEOJSON, HTML, JSON, link, url
@@ -228,6 +229,7 @@ def _page_tail(request: Request, coll: Collection, page: Page, n: int) -> dict[s
     }
     if page.matched is not None:
         tail["numberMatched"] = page.matched
+    note_rows(request, n)
     return tail
 
 
