@@ -79,6 +79,17 @@ def create_app(
     app.add_middleware(BodyLimit, settings=settings)
     app.add_middleware(OneConnectionPerRequest, retry_after=settings.retry_after_s)
     errors.install(app)
+    _include_routers(app, settings, notify_settings or NotifySettings())
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # Last: metrics, request ids and access lines wrap every other middleware.
+    metrics = observability.install(app)
+    metrics.add(
+        observability.StatsGauges(app, "rm_notify", "Notification outbox", notify_queue_stats)
+    )
+    return app
+
+
+def _include_routers(app: FastAPI, settings: Settings, notify_settings: NotifySettings) -> None:
     app.include_router(landing.router)
     app.include_router(features.build_router(settings))
     app.include_router(transactions.build_router(settings))
@@ -91,15 +102,8 @@ def create_app(
     app.include_router(checks.router)
     app.include_router(tiles.router)
     app.include_router(inspections.router)
-    app.include_router(subscriptions.build_router(notify_settings or NotifySettings()))
+    app.include_router(subscriptions.build_router(notify_settings))
     app.include_router(pages.router)
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    # Last: metrics, request ids and access lines wrap every other middleware.
-    metrics = observability.install(app)
-    metrics.add(
-        observability.StatsGauges(app, "rm_notify", "Notification outbox", notify_queue_stats)
-    )
-    return app
 
 
 def configure_logging(level: str = "INFO", fmt: str = "text") -> None:

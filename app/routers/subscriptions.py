@@ -65,14 +65,72 @@ def _links(request: Request, view: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+router = APIRouter(tags=["Subscriptions"])
+
+
+@router.get("/subscriptions/stats", summary="Notification queue metrics (admins)")
+async def stats(conn: ConnDep, principal: Admin):
+    return await queue_stats_async(conn)
+
+
+@router.get("/subscriptions", summary="Your subscriptions (all of them for admins)")
+async def list_subscriptions(request: Request, conn: ConnDep, principal: Viewer):
+    rows = await subs.list_for(conn, principal)
+    return {"subscriptions": [_links(request, r) for r in rows]}
+
+
+@router.get("/subscriptions/{sub_id}", summary="One subscription (no target, no secret)")
+async def get_subscription(request: Request, sub_id: Id, conn: ConnDep, principal: Viewer):
+    return _links(request, await subs.get(conn, principal, sub_id))
+
+
+@router.patch("/subscriptions/{sub_id}", summary="Pause or resume a subscription")
+async def patch(
+    request: Request, sub_id: Id, body: ActiveChange, engine: EngineDep, principal: Viewer
+):
+    async with engine.begin() as conn:
+        view = await subs.set_active(conn, principal, sub_id, body.active)
+    return _links(request, view)
+
+
+@router.delete("/subscriptions/{sub_id}", status_code=204, summary="Unsubscribe")
+async def delete(sub_id: Id, engine: EngineDep, principal: Viewer):
+    async with engine.begin() as conn:
+        await subs.delete(conn, principal, sub_id)
+    return Response(status_code=204)
+
+
+@router.get("/subscriptions/{sub_id}/deliveries", summary="Delivery log, newest first")
+async def deliveries(
+    sub_id: Id,
+    conn: ConnDep,
+    principal: Viewer,
+    status: Literal["pending", "delivered", "dead", "digest_wait", "in_digest", "feed"]
+    | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+):
+    rows = await subs.deliveries(conn, principal, sub_id, status, limit)
+    return {"subscription": sub_id, "count": len(rows), "deliveries": rows}
+
+
+@router.get("/subscriptions/{sub_id}/feed.atom", summary="Atom feed (token in the URL)")
+async def feed(
+    request: Request,
+    sub_id: Id,
+    conn: ConnDep,
+    token: Annotated[str, Query(min_length=8, max_length=100)],
+):
+    sub, events = await subs.feed_rows(conn, sub_id, token)
+    base = str(request.base_url).rstrip("/")
+    body = atom_feed.atom(sub, events, str(request.url), base)
+    return Response(body, media_type="application/atom+xml; charset=utf-8")
+
+
 def build_router(settings: NotifySettings) -> APIRouter:
-    router = APIRouter(tags=["Subscriptions"])
+    """The routes; creating a subscription needs the notification settings (keys)."""
+    with_settings = APIRouter(tags=["Subscriptions"])
 
-    @router.get("/subscriptions/stats", summary="Notification queue metrics (admins)")
-    async def stats(conn: ConnDep, principal: Admin):
-        return await queue_stats_async(conn)
-
-    @router.post("/subscriptions", status_code=201, summary="Subscribe to changes")
+    @with_settings.post("/subscriptions", status_code=201, summary="Subscribe to changes")
     async def create(request: Request, body: NewSubscription, engine: EngineDep, principal: Viewer):
         async with engine.begin() as conn:
             made = await subs.create(conn, principal, body.model_dump(), settings)
@@ -82,51 +140,5 @@ def build_router(settings: NotifySettings) -> APIRouter:
         made["shown_once"] = "secret and feed_url are shown only now; store them"
         return _links(request, made)
 
-    @router.get("/subscriptions", summary="Your subscriptions (all of them for admins)")
-    async def list_subscriptions(request: Request, conn: ConnDep, principal: Viewer):
-        rows = await subs.list_for(conn, principal)
-        return {"subscriptions": [_links(request, r) for r in rows]}
-
-    @router.get("/subscriptions/{sub_id}", summary="One subscription (no target, no secret)")
-    async def get_subscription(request: Request, sub_id: Id, conn: ConnDep, principal: Viewer):
-        return _links(request, await subs.get(conn, principal, sub_id))
-
-    @router.patch("/subscriptions/{sub_id}", summary="Pause or resume a subscription")
-    async def patch(
-        request: Request, sub_id: Id, body: ActiveChange, engine: EngineDep, principal: Viewer
-    ):
-        async with engine.begin() as conn:
-            view = await subs.set_active(conn, principal, sub_id, body.active)
-        return _links(request, view)
-
-    @router.delete("/subscriptions/{sub_id}", status_code=204, summary="Unsubscribe")
-    async def delete(sub_id: Id, engine: EngineDep, principal: Viewer):
-        async with engine.begin() as conn:
-            await subs.delete(conn, principal, sub_id)
-        return Response(status_code=204)
-
-    @router.get("/subscriptions/{sub_id}/deliveries", summary="Delivery log, newest first")
-    async def deliveries(
-        sub_id: Id,
-        conn: ConnDep,
-        principal: Viewer,
-        status: Literal["pending", "delivered", "dead", "digest_wait", "in_digest", "feed"]
-        | None = None,
-        limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    ):
-        rows = await subs.deliveries(conn, principal, sub_id, status, limit)
-        return {"subscription": sub_id, "count": len(rows), "deliveries": rows}
-
-    @router.get("/subscriptions/{sub_id}/feed.atom", summary="Atom feed (token in the URL)")
-    async def feed(
-        request: Request,
-        sub_id: Id,
-        conn: ConnDep,
-        token: Annotated[str, Query(min_length=8, max_length=100)],
-    ):
-        sub, events = await subs.feed_rows(conn, sub_id, token)
-        base = str(request.base_url).rstrip("/")
-        body = atom_feed.atom(sub, events, str(request.url), base)
-        return Response(body, media_type="application/atom+xml; charset=utf-8")
-
-    return router
+    with_settings.include_router(router)
+    return with_settings

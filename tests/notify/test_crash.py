@@ -53,14 +53,8 @@ def wait_for(condition, timeout: float = 30.0) -> None:
     raise AssertionError("timed out")
 
 
-def test_worker_killed_mid_delivery_delivers_each_event_once(
-    notify_db, notify_client, notify_settings, users
-):
-    settings, engine = notify_db
-    http = HTTPReceiver()
-    release = threading.Event()
-    endpoint = Endpoint("webhook", hang_first=release)
-    r = notify_client.post(
+def _subscribe(client, users, http, endpoint) -> int:
+    r = client.post(
         "/subscriptions",
         json={
             "name": "Fukang office",
@@ -72,20 +66,35 @@ def test_worker_killed_mid_delivery_delivers_each_event_once(
         headers=users["editor"],
     )
     assert r.status_code == 201, r.text
-    sub_id, endpoint.secret = r.json()["id"], r.json()["secret"]
+    endpoint.secret = r.json()["secret"]
+    return r.json()["id"]
+
+
+def _statuses(engine, sub_id: int) -> list[tuple[str, int]]:
+    with engine.connect() as conn:
+        return conn.execute(
+            text(
+                "SELECT status, attempts FROM notify_deliveries WHERE subscription_id = :s"
+                " ORDER BY id"
+            ),
+            {"s": sub_id},
+        ).all()
+
+
+def test_worker_killed_mid_delivery_delivers_each_event_once(
+    notify_db, notify_client, notify_settings, users
+):
+    settings, engine = notify_db
+    http = HTTPReceiver()
+    release = threading.Event()
+    endpoint = Endpoint("webhook", hang_first=release)
+    sub_id = _subscribe(notify_client, users, http, endpoint)
     with engine.begin() as conn:
         for n in range(3):
             insert_pit(conn, f"PIT-CRASH-{n}", ZONE)
 
     def statuses() -> list[tuple[str, int]]:
-        with engine.connect() as conn:
-            return conn.execute(
-                text(
-                    "SELECT status, attempts FROM notify_deliveries WHERE subscription_id = :s"
-                    " ORDER BY id"
-                ),
-                {"s": sub_id},
-            ).all()
+        return _statuses(engine, sub_id)
 
     assert [s for s, _ in statuses()] == ["pending"] * 3
     worker = start_worker(settings.database_url, notify_settings)
