@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import logging
 from contextlib import asynccontextmanager
-from pathlib import Path
 
+from brotli_asgi import BrotliMiddleware
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.staticfiles import StaticFiles
 
 from app import errors
 from app.limits import BodyLimit
@@ -24,12 +22,11 @@ from app.routers import (
     tasks,
     violations,
 )
-from app.routers.ogc import features, landing, tiles, transactions
+from app.routers.ogc import dataset_tiles, features, landing, tiles, transactions
+from app.static_files import STATIC, VersionedStatic
 from geo.kernel.config import Settings
 from geo.kernel.db import async_engine, sync_engine
 from geo.tiles.cache import TileCache
-
-STATIC = Path(__file__).parent / "static"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -60,7 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.tile_cache = TileCache(settings.tile_cache_mb * 1024 * 1024)
-    app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=5)
+    # brotli where the client accepts it (br), else gzip; tiles and JSON compress well.
+    app.add_middleware(BrotliMiddleware, quality=4, minimum_size=1024, gzip_fallback=True)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -82,9 +80,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(overlaps.router)
     app.include_router(checks.router)
     app.include_router(tiles.router)
+    app.include_router(dataset_tiles.router)
     app.include_router(inspections.router)
     app.include_router(pages.router)
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/static", VersionedStatic(directory=STATIC), name="static")
     return app
 
 
