@@ -12,6 +12,7 @@ from geo.catalog.sources import get_collection
 from geo.kernel.errors import InvalidInput, InvalidParameter
 from geo.kernel.geometry import parse_json
 from geo.violations import checks
+from geo.violations.project_types import PROJECT_TYPES, ProjectType, rules_by_type
 from geo.violations.site import site_check
 
 router = APIRouter(tags=["Checks"])
@@ -55,7 +56,9 @@ async def point(
         "CRS of its coordinates (default CRS84 lon/lat; EPSG:4326/4490 and the Gauss-Krüger "
         "zones are northing/latitude first, as EPSG defines them; GCJ02 is lon/lat). "
         "`subject` (a layer name) restricts the rules to those of that layer, matching the "
-        "Feature's properties against their subject filters. Verdict: see the README."
+        "Feature's properties against their subject filters. `project_type` (a road, mine, "
+        "farmland…; GET /checks/project-types) judges the site by the rules for that type "
+        "only (`violation_rules.applies_to`). Verdict: see the README."
     ),
 )
 async def site(
@@ -65,8 +68,11 @@ async def site(
     crs: Annotated[str | None, Query(description="CRS of the coordinates, or GCJ02")] = None,
     radius_m: Annotated[float, Query(ge=0, le=MAX_SITE_RADIUS_M)] = 1000.0,
     subject: Annotated[str | None, Query(description="Layer the project would belong to")] = None,
+    project_type: Annotated[
+        ProjectType | None, Query(description="Kind of project: judged by its rules only")
+    ] = None,
 ) -> dict[str, Any]:
-    reject_unknown(request, {"crs", "radius_m", "subject"})
+    reject_unknown(request, {"crs", "radius_m", "subject", "project_type"})
     in_crs = checks.parse_input_crs(crs)
     if subject is not None:
         coll = await get_collection(conn, subject)
@@ -77,8 +83,22 @@ async def site(
     doc = await _json_body(request)  # size limited by app.limits.BodyLimit
     geom = checks.site_geometry(doc)
     ewkb, area = await checks.prepare_site(conn, geom, in_crs, settings.site_max_area_km2 * 1e6)
-    out = await site_check(conn, ewkb, area, radius_m, subject, checks.site_properties(doc))
+    out = await site_check(
+        conn, ewkb, area, radius_m, subject, checks.site_properties(doc), project_type
+    )
     return {"input_crs": in_crs.name, **out}
+
+
+@router.get("/checks/project-types", summary="Project types a site check can judge")
+async def project_types(request: Request, conn: ConnDep) -> dict[str, Any]:
+    reject_unknown(request, set())
+    by_type = await rules_by_type(conn)
+    return {
+        "project_types": [
+            {"id": i, "title": en, "title_zh": zh, "rules": by_type[i]}
+            for i, en, zh in PROJECT_TYPES
+        ]
+    }
 
 
 async def _json_body(request: Request) -> Any:

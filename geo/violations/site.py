@@ -41,6 +41,8 @@ triggered AS (
     WHERE (CAST(:subject AS text) IS NULL
            OR (r.subject_layer = CAST(:subject AS text)
                AND CAST(:props AS jsonb) @> r.subject_filter))
+      -- a project type: only the rules that judge that type (violation_rules.applies_to)
+      AND (CAST(:ptype AS text) IS NULL OR CAST(:ptype AS text) = ANY(r.applies_to))
       AND CASE r.predicate
             WHEN 'dwithin' THEN m.dist <= r.distance_m
             ELSE m.overlap_m2 > 0 AND m.overlap_m2 >= r.min_area_m2 END
@@ -89,6 +91,7 @@ async def site_check(
     radius_m: float,
     subject: str | None = None,
     properties: dict[str, Any] | None = None,
+    project_type: str | None = None,
 ) -> dict[str, Any]:
     row = (
         await conn.execute(
@@ -99,6 +102,7 @@ async def site_check(
                 "radius": radius_m,
                 "subject": subject,
                 "props": json.dumps(properties or {}),
+                "ptype": project_type,
             },
         )
     ).one()
@@ -153,6 +157,7 @@ async def site_check(
         "site_area_mu": round(site_area_m2 * 15 / 10000, 2),
         "share_inside_protected": round(share_inside, 4),
         "search_radius_m": radius_m,
+        "project_type": project_type,
         "layers": layers,
         "rules": rules,
         "overlaps": {"type": "FeatureCollection", "features": overlaps},
