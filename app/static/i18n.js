@@ -100,3 +100,28 @@ async function getJSON(url, options = {}) {
     return { ok: false, status: 0, data: null, error: err };
   }
 }
+
+// ---- mapdesk keys (issue 13 items 5, 6, 8, 10): site sheet, inspections, dashboard, OGC ----
+Object.assign(I18N.zh, {
+  project_type: "项目类型", project_type_any: "全部规则（不限类型）", undo: "撤销上一点",
+  print_sheet: "审查单 (PDF)", print_pdf: "打印 / 保存为 PDF", back_to_map: "返回地图",
+  sheet_empty: "没有审查结果：请先在地图上完成一次选址审查。", sheet_need_check: "请先完成审查，再生成审查单。",
+  sheet_title: "建设项目选址符合性审查单", sheet_date: "审查日期", sheet_map: "选址位置图", north: "指北针",
+  scale: "比例尺", scale_at: "图宽", legend: "图例", legend_site: "拟建项目选址", legend_overlap: "与保护区重叠部分",
+  coordinates: "界址点坐标", lon: "经度 (°E)", lat: "纬度 (°N)", crs_note: "坐标系 CGCS2000 / WGS 84 经纬度",
+  share_protected: "位于保护区内的比例", rules_broken: "触及的禁止性规定", rule: "规定", severity: "严重程度",
+  zones: "保护区", legal_basis: "法律依据", sev_critical: "严重", sev_high: "高", sev_medium: "中", sev_low: "低",
+  sheet_footer: "本审查单由生态修复台账系统根据当前数据自动生成，仅供选址初审参考；示例数据为样例。",
+});
+Object.assign(I18N.en, {
+  project_type: "Project type", project_type_any: "Every rule (any type)", undo: "Undo last point",
+  print_sheet: "Sheet (PDF)", print_pdf: "Print / save as PDF", back_to_map: "Back to the map",
+  sheet_empty: "No result: run a site check on the map first.", sheet_need_check: "Run the check first, then make the sheet.",
+  sheet_title: "Site check of a proposed project", sheet_date: "Date", sheet_map: "Site map", north: "North arrow",
+  scale: "Scale", scale_at: "printed width", legend: "Legend", legend_site: "Proposed site", legend_overlap: "Overlap with a protected zone",
+  coordinates: "Boundary coordinates", lon: "Longitude (°E)", lat: "Latitude (°N)", crs_note: "CRS: CGCS2000 / WGS 84 lon/lat",
+  share_protected: "Share inside protected zones", rules_broken: "Prohibitions that apply", rule: "Rule", severity: "Severity",
+  zones: "Zones", legal_basis: "Legal basis", sev_critical: "critical", sev_high: "high", sev_medium: "medium", sev_low: "low",
+  sheet_footer: "Generated from the current data by the restoration-ledger service, for a first review of the site; sample data is sample.",
+});
+// ---- end mapdesk keys ----
