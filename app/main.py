@@ -14,6 +14,7 @@ from app.limits import BodyLimit
 from app.routers import (
     checks,
     imports,
+    inspection_history,
     inspections,
     overlaps,
     pages,
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(checks.router)
     app.include_router(tiles.router)
     app.include_router(dataset_tiles.router)
+    app.include_router(inspection_history.router)  # before /inspections/{uuid}
     app.include_router(inspections.router)
     app.include_router(pages.router)
     app.mount("/static", VersionedStatic(directory=STATIC), name="static")
