@@ -84,7 +84,8 @@ async def put_inspection(
                 tx, data.violation_id, data.verdict, principal, str(uuid), data.note
             )
     record = _with_urls(request, await inspections.get_inspection(conn, uuid))
-    record["violation_step"] = step
+    if step is not None:  # only on the request that recorded it (a retry repeats nothing)
+        record["violation_step"] = step
     return JSONResponse(record, status_code=201 if created else 200)
 
 
