@@ -112,6 +112,11 @@ Object.assign(I18N.zh, {
   share_protected: "位于保护区内的比例", rules_broken: "触及的禁止性规定", rule: "规定", severity: "严重程度",
   zones: "保护区", legal_basis: "法律依据", sev_critical: "严重", sev_high: "高", sev_medium: "中", sev_low: "低",
   sheet_footer: "本审查单由生态修复台账系统根据当前数据自动生成，仅供选址初审参考；示例数据为样例。",
+  subject_code: "图斑或问题编号", find: "查找", pick_on_map: "在地图上点选", history: "核查历史", use_gps: "GPS 定位",
+  code_not_found: "没有这个编号", tap_feature: "请点击要核查的图斑", nothing_here: "这里没有图斑", pick_first: "请先选择图斑或问题",
+  lifecycle: "处置流程", inspections: "核查记录",
+  st_detected: "已发现", st_confirmed: "已核实", st_dismissed: "不属实", st_rectifying: "整改中", st_rectified: "已整改",
+  st_closed: "已销号", st_reopened: "已重新打开",
 });
 Object.assign(I18N.en, {
   project_type: "Project type", project_type_any: "Every rule (any type)", undo: "Undo last point",
@@ -123,5 +128,10 @@ Object.assign(I18N.en, {
   share_protected: "Share inside protected zones", rules_broken: "Prohibitions that apply", rule: "Rule", severity: "Severity",
   zones: "Zones", legal_basis: "Legal basis", sev_critical: "critical", sev_high: "high", sev_medium: "medium", sev_low: "low",
   sheet_footer: "Generated from the current data by the restoration-ledger service, for a first review of the site; sample data is sample.",
+  subject_code: "Feature or violation code", find: "Find", pick_on_map: "Pick on the map", history: "History", use_gps: "Use GPS",
+  code_not_found: "No such code", tap_feature: "Tap the feature to inspect", nothing_here: "No feature here", pick_first: "Choose a feature or violation first",
+  lifecycle: "Lifecycle", inspections: "Inspections",
+  st_detected: "detected", st_confirmed: "confirmed", st_dismissed: "dismissed", st_rectifying: "rectifying", st_rectified: "rectified",
+  st_closed: "closed", st_reopened: "reopened",
 });
 // ---- end mapdesk keys ----
