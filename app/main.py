@@ -21,6 +21,7 @@ from app.routers import (
     progress,
     restoration,
     tasks,
+    violation_summary,
     violations,
 )
 from app.routers.ogc import dataset_tiles, features, landing, tiles, transactions
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(progress.router)
     app.include_router(restoration.router)
     app.include_router(tasks.router)
+    app.include_router(violation_summary.router)  # before /violations/{violation_id}
     app.include_router(violations.router)
     app.include_router(overlaps.router)
     app.include_router(checks.router)

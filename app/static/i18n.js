@@ -117,6 +117,11 @@ Object.assign(I18N.zh, {
   lifecycle: "处置流程", inspections: "核查记录",
   st_detected: "已发现", st_confirmed: "已核实", st_dismissed: "不属实", st_rectifying: "整改中", st_rectified: "已整改",
   st_closed: "已销号", st_reopened: "已重新打开",
+  dash_status_title: "各县（市）修复状态", dash_open_title: "未销号违规问题（按县市、严重程度）",
+  dash_restored_title: "累计修复面积（各月末）", axis_records: "图斑数（个）", axis_open_violations: "违规问题数（个）",
+  axis_restored_ha: "累计修复面积（公顷）", axis_month_end: "月份（月末状态）", total: "合计",
+  open_definition: "未销号：数据仍违规，且未被认定不属实或销号", outside_counties: "县界外",
+  sample_note: "示例数据为样例，不代表真实台账。",
 });
 Object.assign(I18N.en, {
   project_type: "Project type", project_type_any: "Every rule (any type)", undo: "Undo last point",
@@ -133,5 +138,11 @@ Object.assign(I18N.en, {
   lifecycle: "Lifecycle", inspections: "Inspections",
   st_detected: "detected", st_confirmed: "confirmed", st_dismissed: "dismissed", st_rectifying: "rectifying", st_rectified: "rectified",
   st_closed: "closed", st_reopened: "reopened",
+  dash_status_title: "Restoration status by county", dash_open_title: "Open violations by county and severity",
+  dash_restored_title: "Restored area, cumulative (at each month's end)", axis_records: "Records (count)",
+  axis_open_violations: "Open violations (count)", axis_restored_ha: "Restored area, cumulative (ha)",
+  axis_month_end: "Month (state at its end)", total: "Total",
+  open_definition: "Open: the data still breaks the rule, and it was neither dismissed nor closed",
+  outside_counties: "Outside the counties", sample_note: "Sample data: not the real ledger.",
 });
 // ---- end mapdesk keys ----
