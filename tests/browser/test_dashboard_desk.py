@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
@@ -51,12 +52,13 @@ def test_open_violations_axes_and_downloads(page: Page, live_server):
     for chart in ("chart-status", "chart-open", "chart-series"):
         with page.expect_download() as dl:
             page.click(f"#{chart} .dl-png")
-        png = open(dl.value.path(), "rb").read()
+        png = Path(dl.value.path()).read_bytes()
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 2000, chart
         (ARTIFACTS / f"dashboard_{chart}.png").write_bytes(png)
         with page.expect_download() as dl:
             page.click(f"#{chart} .dl-csv")
-        rows = list(csv.reader(io.StringIO(open(dl.value.path(), encoding="utf-8-sig").read())))
+        text = Path(dl.value.path()).read_text(encoding="utf-8-sig")
+        rows = list(csv.reader(io.StringIO(text)))
         assert len(rows) >= 2, chart
         if chart == "chart-open":
             total = sum(int(r[-1]) for r in rows[1:])
