@@ -93,7 +93,7 @@
     const tasks = r.data.tasks || [];
     $("overdue").innerHTML = `<div class="scroll"><table id="overdue-table"><thead><tr><th>${t("code")}</th><th>${t("title")}</th>
       <th>${t("deadline")}</th><th>${t("status")}</th><th>${t("lead_unit")}</th></tr></thead><tbody>
-      ${tasks.map((x) => `<tr><td>${esc(x.code)}</td><td>${esc(x.title)}</td><td>${esc(x.deadline)}</td>
+      ${tasks.map((x) => `<tr><td>${esc(x.code)}</td><td>${esc(x.title)}</td><td class="date">${esc(x.deadline)}</td>
       <td data-status="${esc(x.status)}">${esc(t(`st_${x.status}`))}</td><td>${esc(x.lead_unit)}</td></tr>`).join("") || `<tr><td colspan="5">${t("none")}</td></tr>`}
       </tbody></table></div>`;
   }

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import ARTIFACTS, api
+from tests.browser.layout import assert_no_overlap
 
 PAGES = [
     "/?f=html",
@@ -73,6 +74,8 @@ def test_every_page_fits_a_phone(phone_page: Page, live_server, lang):
             page.locator(f"h1 {hidden}").count() == 0
             or not page.locator(f"h1 {hidden}").first.is_visible()
         ), path
+        assert_no_overlap(page, ".ogc-bar > a, .ogc-bar nav > *")
+        assert_no_overlap(page, "main > *")
         nav = page.locator(".ogc-bar nav a, .ogc-bar .lang")
         for i in range(nav.count()):
             assert nav.nth(i).bounding_box()["height"] >= 44, path
