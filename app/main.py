@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from pathlib import Path
 
+from brotli_asgi import BrotliMiddleware
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.staticfiles import StaticFiles
 
 from app import errors, observability
 from app.connection import OneConnectionPerRequest
@@ -16,6 +14,7 @@ from app.limits import BodyLimit
 from app.routers import (
     checks,
     imports,
+    inspection_history,
     inspections,
     overlaps,
     pages,
@@ -23,17 +22,17 @@ from app.routers import (
     restoration,
     subscriptions,
     tasks,
+    violation_summary,
     violations,
 )
-from app.routers.ogc import features, landing, tiles, transactions
+from app.routers.ogc import dataset_tiles, features, landing, tiles, transactions
+from app.static_files import STATIC, VersionedStatic
 from geo.catalog.extent import ExtentCache
 from geo.kernel.config import Settings
 from geo.kernel.db import async_engine, sync_engine
 from geo.notify import NotifySettings
 from geo.notify import queue_stats as notify_queue_stats
 from geo.tiles.cache import TileCache
-
-STATIC = Path(__file__).parent / "static"
 
 
 def create_app(
@@ -67,7 +66,8 @@ def create_app(
     app.state.settings = settings
     app.state.tile_cache = TileCache(settings.tile_cache_mb * 1024 * 1024)
     app.state.extent_cache = ExtentCache()
-    app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=5)
+    # brotli where the client accepts it (br), else gzip; tiles and JSON compress well.
+    app.add_middleware(BrotliMiddleware, quality=4, minimum_size=1024, gzip_fallback=True)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -80,7 +80,7 @@ def create_app(
     app.add_middleware(OneConnectionPerRequest, retry_after=settings.retry_after_s)
     errors.install(app)
     _include_routers(app, settings, notify_settings or NotifySettings())
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/static", VersionedStatic(directory=STATIC), name="static")
     # Last: metrics, request ids and access lines wrap every other middleware.
     metrics = observability.install(app)
     metrics.add(
@@ -97,10 +97,13 @@ def _include_routers(app: FastAPI, settings: Settings, notify_settings: NotifySe
     app.include_router(progress.router)
     app.include_router(restoration.router)
     app.include_router(tasks.router)
+    app.include_router(violation_summary.router)  # before /violations/{violation_id}
     app.include_router(violations.router)
     app.include_router(overlaps.router)
     app.include_router(checks.router)
     app.include_router(tiles.router)
+    app.include_router(dataset_tiles.router)
+    app.include_router(inspection_history.router)  # before /inspections/{uuid}
     app.include_router(inspections.router)
     app.include_router(subscriptions.build_router(notify_settings))
     app.include_router(pages.router)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from app.auth import OptionalUser
 from app.deps import ConnDep, SettingsDep, reject_unknown
 from geo.violations import check_point, check_site
+from geo.violations.project_types import PROJECT_TYPES, ProjectType, rules_by_type
 
 router = APIRouter(tags=["Checks"])
 
@@ -43,7 +44,9 @@ async def point(
         "CRS of its coordinates (default CRS84 lon/lat; EPSG:4326/4490 and the Gauss-Krüger "
         "zones are northing/latitude first, as EPSG defines them; GCJ02 is lon/lat). "
         "`subject` (a layer name) restricts the rules to those of that layer, matching the "
-        "Feature's properties against their subject filters. Verdict: see the README."
+        "Feature's properties against their subject filters. `project_type` (a road, mine, "
+        "farmland…; GET /checks/project-types) judges the site by the rules for that type "
+        "only (`violation_rules.applies_to`). Verdict: see the README."
     ),
 )
 async def site(
@@ -53,8 +56,23 @@ async def site(
     crs: Annotated[str | None, Query(description="CRS of the coordinates, or GCJ02")] = None,
     radius_m: Annotated[float, Query(ge=0, le=MAX_SITE_RADIUS_M)] = 1000.0,
     subject: Annotated[str | None, Query(description="Layer the project would belong to")] = None,
+    project_type: Annotated[
+        ProjectType | None, Query(description="Kind of project: only the rules for it apply")
+    ] = None,
 ) -> dict[str, Any]:
-    reject_unknown(request, {"crs", "radius_m", "subject"})
+    reject_unknown(request, {"crs", "radius_m", "subject", "project_type"})
     body = await request.body()  # size limited by app.limits.BodyLimit
     max_area_m2 = settings.site_max_area_km2 * 1e6
-    return await check_site(conn, body, crs, radius_m, subject, max_area_m2)
+    return await check_site(conn, body, crs, radius_m, subject, max_area_m2, project_type)
+
+
+@router.get("/checks/project-types", summary="Project types a site check can judge")
+async def project_types(request: Request, conn: ConnDep) -> dict[str, Any]:
+    reject_unknown(request, set())
+    by_type = await rules_by_type(conn)
+    return {
+        "project_types": [
+            {"id": i, "title": en, "title_zh": zh, "rules": by_type[i]}
+            for i, en, zh in PROJECT_TYPES
+        ]
+    }

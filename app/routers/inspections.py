@@ -18,6 +18,7 @@ from geo.inspections import VERDICTS, photos
 from geo.inspections import records as inspections
 from geo.kernel.db import write_transaction
 from geo.kernel.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from geo.violations.verdicts import apply_verdict
 
 router = APIRouter(tags=["Inspections"])
 
@@ -57,7 +58,10 @@ def _with_urls(request: Request, record: dict) -> dict:
     description=(
         "201 when created; the same body again returns 200 with the same record; a different "
         "body for an existing UUID is a 409 (record a new inspection to correct one). Needs "
-        "the inspector role and a scope covering the county of the position."
+        "the inspector role and a scope covering the county of the position. With a "
+        "`violation_id`, the verdict moves the violation along its lifecycle when the user's "
+        "role allows the step (confirmed: detected → confirmed; not_confirmed: detected → "
+        "dismissed; rectified: rectifying → rectified; …); `violation_step` says what moved."
     ),
     status_code=201,
 )
@@ -71,10 +75,18 @@ async def put_inspection(
     data = body.to_input()
     region = await inspections.county_at(conn, *data.wgs84())
     check_region(principal, region)
+    step = None
     async with write_transaction(request.state.db, principal) as tx:
         created = await inspections.put_inspection(tx, uuid, data, region, principal.user_id)
-    record = await inspections.get_inspection(conn, uuid)
-    return JSONResponse(_with_urls(request, record), status_code=201 if created else 200)
+        if created and data.violation_id is not None:
+            # the verdict moves the violation, in the same transaction (geo/violations/verdicts)
+            step = await apply_verdict(
+                tx, data.violation_id, data.verdict, principal, str(uuid), data.note
+            )
+    record = _with_urls(request, await inspections.get_inspection(conn, uuid))
+    if step is not None:  # only on the request that recorded it (a retry repeats nothing)
+        record["violation_step"] = step
+    return JSONResponse(record, status_code=201 if created else 200)
 
 
 @router.get("/inspections/{uuid}", summary="One inspection with its photos")

@@ -17,6 +17,12 @@
     return p.toString();
   }
 
+  const regionNames = new Map(); // code -> {zh, en}
+  const regionName = (code, zh) => {
+    const n = regionNames.get(code);
+    return (n && (LANG === "zh" ? n.zh : n.en || n.zh)) || zh || code || t("outside_counties");
+  };
+
   let generation = 0;
   // the answer of a request, or null when a newer refresh has started meanwhile
   async function fresh(url) {
@@ -39,10 +45,13 @@
     const found = new Set(groups.flatMap((g) => Object.keys(g.by_status || {})));
     const keys = [...LIFECYCLE.filter((k) => found.has(k)), ...[...found].filter((k) => !LIFECYCLE.includes(k))];
     const rows = groups.map((g) => ({
-      label: g.region_name || g.region_code,
+      label: regionName(g.region_code, g.region_name),
       values: Object.fromEntries(Object.entries(g.by_status || {}).map(([k, v]) => [k, v.count])),
     }));
-    RMCharts.stackedBars($("chart-status"), rows, keys, (k) => t(`st_${k}`));
+    RMCharts.stackedBars($("chart-status"), rows, keys, { label: (k) => t(`st_${k}`), axis: t("axis_records") });
+    RMCharts.downloads($("chart-status"), "restoration-status-by-county", () => [
+      [t("county"), ...keys.map((k) => t(`st_${k}`)), t("total")],
+      ...rows.map((r) => [r.label, ...keys.map((k) => r.values[k] || 0), keys.reduce((s, k) => s + (r.values[k] || 0), 0)])]);
     const tot = r.data.total || {};
     $("chart-status").insertAdjacentHTML("beforeend", `<p class="muted">${t("completion")}:
       ${Math.round(100 * (tot.completion_by_count || 0))} % (${t("count")}),
@@ -53,8 +62,30 @@
     const r = await fresh(`/progress/series?${query()}`);
     if (!r) return;
     if (!r.ok) return unavailable($("chart-series"), r);
+    // restored_area_ha is the state at each month's end: a running total, not a monthly amount
     const points = (r.data.months || []).map((m) => ({ label: m.month, value: m.restored_area_ha || 0 }));
-    RMCharts.line($("chart-series"), points, t("restored_ha"));
+    RMCharts.line($("chart-series"), points, { axis: t("axis_restored_ha"), xAxis: t("axis_month_end") });
+    RMCharts.downloads($("chart-series"), "restored-area-cumulative", () => [
+      [t("month"), t("axis_restored_ha")], ...points.map((p) => [p.label, p.value])]);
+  }
+
+  const SEV_COLORS = { critical: "#b2182b", high: "#e34a33", medium: "#fc8d59", low: "#fee08b" };
+  async function openViolations() {
+    const region = $("f-region").value;
+    const r = await fresh(`/violations/open-summary${region ? `?region=${region}` : ""}`);
+    if (!r) return;
+    if (!r.ok) return unavailable($("chart-open"), r);
+    const sev = r.data.severities.filter((k) => r.data.total.by_severity[k]);
+    const rows = r.data.groups.map((g) => ({
+      label: regionName(g.region_code, LANG === "zh" ? g.region_name : g.region_name_en || g.region_name),
+      values: Object.fromEntries(Object.entries(g.by_severity).map(([k, v]) => [k, v.count])),
+    }));
+    if (!rows.length) { $("chart-open").innerHTML = `<p class="muted">${t("none")}</p>`; return; }
+    RMCharts.stackedBars($("chart-open"), rows, sev, { label: (k) => t(`sev_${k}`), color: (k) => SEV_COLORS[k] || "#999", axis: t("axis_open_violations") });
+    $("chart-open").insertAdjacentHTML("beforeend", `<p class="muted">${t("open_definition")} · ${t("total")}: ${r.data.total.count}</p>`);
+    RMCharts.downloads($("chart-open"), "open-violations-by-county", () => [
+      [t("county"), ...sev.map((k) => t(`sev_${k}`)), t("total")],
+      ...rows.map((x) => [x.label, ...sev.map((k) => x.values[k] || 0), sev.reduce((s, k) => s + (x.values[k] || 0), 0)])]);
   }
 
   async function overdue() {
@@ -64,7 +95,7 @@
     const tasks = r.data.tasks || [];
     $("overdue").innerHTML = `<div class="scroll"><table id="overdue-table"><thead><tr><th>${t("code")}</th><th>${t("title")}</th>
       <th>${t("deadline")}</th><th>${t("status")}</th><th>${t("lead_unit")}</th></tr></thead><tbody>
-      ${tasks.map((x) => `<tr><td>${esc(x.code)}</td><td>${esc(x.title)}</td><td>${esc(x.deadline)}</td>
+      ${tasks.map((x) => `<tr><td>${esc(x.code)}</td><td>${esc(x.title)}</td><td class="date">${esc(x.deadline)}</td>
       <td data-status="${esc(x.status)}">${esc(t(`st_${x.status}`))}</td><td>${esc(x.lead_unit)}</td></tr>`).join("") || `<tr><td colspan="5">${t("none")}</td></tr>`}
       </tbody></table></div>`;
   }
@@ -82,7 +113,7 @@
     const mine = generation;
     window.rmDashboardReady = false;
     downloads();
-    await Promise.all([statusByCounty(), series(), overdue()]);
+    await Promise.all([statusByCounty(), openViolations(), series(), overdue()]);
     if (mine === generation) window.rmDashboardReady = true;
   }
 
@@ -90,15 +121,28 @@
     const [regions, colls] = await Promise.all([
       getJSON("/collections/regions/items?level=county&limit=100"), getJSON("/collections")]);
     for (const f of (regions.ok && regions.data.features) || []) {
-      $("f-region").add(new Option(`${f.properties.name} ${f.properties.name_en || ""}`, f.properties.code));
+      regionNames.set(f.properties.code, { zh: f.properties.name, en: f.properties.name_en });
+      $("f-region").add(new Option("", f.properties.code));
     }
     for (const c of (colls.ok && colls.data.collections) || []) {
-      if (c["x-kind"] === "feature") $("f-layer").add(new Option(c["x-title-zh"] || c.title, c.id));
+      if (c["x-kind"] === "feature") {
+        const o = new Option("", c.id);
+        o.dataset.zh = c["x-title-zh"] || c.title;
+        o.dataset.en = c.title;
+        $("f-layer").add(o);
+      }
     }
+    nameOptions();
+  }
+
+  // option texts in the interface language (the value stays the code)
+  function nameOptions() {
+    for (const o of $("f-region").options) if (o.value) o.text = regionName(o.value);
+    for (const o of $("f-layer").options) if (o.value) o.text = LANG === "zh" ? o.dataset.zh : o.dataset.en;
   }
 
   $("f-region").addEventListener("change", refresh);
   $("f-layer").addEventListener("change", refresh);
-  document.addEventListener("rm:lang", refresh);
+  document.addEventListener("rm:lang", () => { nameOptions(); refresh(); });
   filters().then(refresh);
 })();

@@ -100,3 +100,49 @@ async function getJSON(url, options = {}) {
     return { ok: false, status: 0, data: null, error: err };
   }
 }
+
+// ---- mapdesk keys (issue 13 items 5, 6, 8, 10): site sheet, inspections, dashboard, OGC ----
+Object.assign(I18N.zh, {
+  project_type: "项目类型", project_type_any: "全部规则（不限类型）", undo: "撤销上一点",
+  print_sheet: "审查单 (PDF)", print_pdf: "打印 / 保存为 PDF", back_to_map: "返回地图",
+  sheet_empty: "没有审查结果：请先在地图上完成一次选址审查。", sheet_need_check: "请先完成审查，再生成审查单。",
+  sheet_title: "建设项目选址符合性审查单", sheet_date: "审查日期", sheet_map: "选址位置图", north: "指北针",
+  scale: "比例尺", scale_at: "图宽", legend: "图例", legend_site: "拟建项目选址", legend_overlap: "与保护区重叠部分",
+  coordinates: "界址点坐标", lon: "经度 (°E)", lat: "纬度 (°N)", crs_note: "坐标系 CGCS2000 / WGS 84 经纬度",
+  share_protected: "位于保护区内的比例", rules_broken: "触及的禁止性规定", rule: "规定", severity: "严重程度",
+  zones: "保护区", legal_basis: "法律依据", sev_critical: "严重", sev_high: "高", sev_medium: "中", sev_low: "低",
+  sheet_footer: "本审查单由生态修复台账系统根据当前数据自动生成，仅供选址初审参考；示例数据为样例。",
+  subject_code: "图斑或问题编号", find: "查找", pick_on_map: "在地图上点选", history: "核查历史", use_gps: "GPS 定位",
+  code_not_found: "没有这个编号", tap_feature: "请点击要核查的图斑", nothing_here: "这里没有图斑", pick_first: "请先选择图斑或问题",
+  lifecycle: "处置流程", inspections: "核查记录",
+  st_detected: "已发现", st_confirmed: "已核实", st_dismissed: "不属实", st_rectifying: "整改中", st_rectified: "已整改",
+  st_closed: "已销号", st_reopened: "已重新打开",
+  dash_status_title: "各县（市）修复状态", dash_open_title: "未销号违规问题（按县市、严重程度）",
+  dash_restored_title: "累计修复面积（各月末）", axis_records: "图斑数（个）", axis_open_violations: "违规问题数（个）",
+  axis_restored_ha: "累计修复面积（公顷）", axis_month_end: "月份（月末状态）", total: "合计",
+  open_definition: "未销号：数据仍违规，且未被认定不属实或销号", outside_counties: "县界外",
+  sample_note: "示例数据为样例，不代表真实台账。",
+});
+Object.assign(I18N.en, {
+  project_type: "Project type", project_type_any: "Every rule (any type)", undo: "Undo last point",
+  print_sheet: "Sheet (PDF)", print_pdf: "Print / save as PDF", back_to_map: "Back to the map",
+  sheet_empty: "No result: run a site check on the map first.", sheet_need_check: "Run the check first, then make the sheet.",
+  sheet_title: "Site check of a proposed project", sheet_date: "Date", sheet_map: "Site map", north: "North arrow",
+  scale: "Scale", scale_at: "printed width", legend: "Legend", legend_site: "Proposed site", legend_overlap: "Overlap with a protected zone",
+  coordinates: "Boundary coordinates", lon: "Longitude (°E)", lat: "Latitude (°N)", crs_note: "CRS: CGCS2000 / WGS 84 lon/lat",
+  share_protected: "Share inside protected zones", rules_broken: "Prohibitions that apply", rule: "Rule", severity: "Severity",
+  zones: "Zones", legal_basis: "Legal basis", sev_critical: "critical", sev_high: "high", sev_medium: "medium", sev_low: "low",
+  sheet_footer: "Generated from the current data by the restoration-ledger service, for a first review of the site; sample data is sample.",
+  subject_code: "Feature or violation code", find: "Find", pick_on_map: "Pick on the map", history: "History", use_gps: "Use GPS",
+  code_not_found: "No such code", tap_feature: "Tap the feature to inspect", nothing_here: "No feature here", pick_first: "Choose a feature or violation first",
+  lifecycle: "Lifecycle", inspections: "Inspections",
+  st_detected: "detected", st_confirmed: "confirmed", st_dismissed: "dismissed", st_rectifying: "rectifying", st_rectified: "rectified",
+  st_closed: "closed", st_reopened: "reopened",
+  dash_status_title: "Restoration status by county", dash_open_title: "Open violations by county and severity",
+  dash_restored_title: "Restored area, cumulative (at each month's end)", axis_records: "Records (count)",
+  axis_open_violations: "Open violations (count)", axis_restored_ha: "Restored area, cumulative (ha)",
+  axis_month_end: "Month (state at its end)", total: "Total",
+  open_definition: "Open: the data still breaks the rule, and it was neither dismissed nor closed",
+  outside_counties: "Outside the counties", sample_note: "Sample data: not the real ledger.",
+});
+// ---- end mapdesk keys ----

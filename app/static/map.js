@@ -14,7 +14,9 @@
 
   const map = new maplibregl.Map({
     container: "map",
-    style: "/styles/default.json",
+    // --- mapdesk hook (issue 13 item 9): every layer from ONE combined dataset tile source ---
+    style: "/styles/default.json?tiles=dataset",
+    // --- end mapdesk hook ---
     center: [87.3, 44.2],
     // The position lives in the URL (#zoom/lat/lon): links in notifications open it there.
     hash: true,

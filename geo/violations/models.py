@@ -26,7 +26,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from geo.kernel.models import STORAGE_SRID, Base, sql_in
@@ -69,6 +69,10 @@ class ViolationRule(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
     created_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = _now()
+    # Project types the rule judges in a site check (geo/violations/project_types.py).
+    applies_to: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), nullable=False, server_default=text("'{}'::text[]")
+    )
 
     __table_args__ = (
         CheckConstraint("code ~ '^[A-Z0-9][A-Z0-9_.-]{1,62}$'", name="code_format"),
@@ -88,6 +92,11 @@ class ViolationRule(Base):
         CheckConstraint("jsonb_typeof(subject_filter) = 'object'", name="subject_filter_object"),
         CheckConstraint(
             "jsonb_typeof(protected_filter) = 'object'", name="protected_filter_object"
+        ),
+        CheckConstraint(
+            "applies_to <@ ARRAY['road', 'pipeline', 'mine', 'sand_quarry', 'farmland', "
+            "'building', 'tourism', 'water_supply', 'sewage_outlet', 'other']::text[]",
+            name="applies_to_known",
         ),
     )
 

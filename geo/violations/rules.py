@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from geo.kernel.errors import Conflict, InvalidInput, NotFound
+from geo.violations.project_types import ProjectType, default_applies_to
 from geo.violations.vocab import SEVERITIES
 
 Severity = Literal[SEVERITIES]  # type: ignore[valid-type]  # geo.violations.vocab
@@ -45,6 +46,9 @@ class RuleIn(BaseModel):
     legal_basis_zh: str = Field(min_length=1)
     notes: str | None = None
     enabled: bool = True
+    applies_to: list[ProjectType] | None = Field(
+        None, description="Project types the rule judges in a site check; default from the subject"
+    )
 
 
 class RulePatch(BaseModel):
@@ -67,12 +71,13 @@ class RulePatch(BaseModel):
     legal_basis_zh: str | None = Field(None, min_length=1)
     notes: str | None = None
     enabled: bool | None = None
+    applies_to: list[ProjectType] | None = None
 
 
 COLUMNS = (
     "id, code, name, name_zh, kind, subject_layer, subject_filter, protected_layer, "
     "protected_filter, predicate, distance_m, min_area_m2, severity, legal_basis, "
-    "legal_basis_zh, notes, enabled, created_at, updated_at"
+    "legal_basis_zh, notes, enabled, applies_to, created_at, updated_at"
 )
 _WRITABLE = [f for f in RuleIn.model_fields if f != "code"]
 
@@ -167,6 +172,8 @@ async def validate(conn: AsyncConnection, rule: RuleIn) -> None:
 async def create_rule(conn: AsyncConnection, rule: RuleIn) -> dict[str, Any]:
     await validate(conn, rule)
     values = rule.model_dump()
+    if values["applies_to"] is None:
+        values["applies_to"] = default_applies_to(rule.subject_layer, rule.subject_filter)
     for k in ("subject_filter", "protected_filter"):
         values[k] = json.dumps(values[k])
     cols = list(values)
@@ -216,6 +223,8 @@ async def update_rule(conn: AsyncConnection, rule_id: int, patch: RulePatch) -> 
     rule = RuleIn.model_validate(merged)
     await validate(conn, rule)
     values = {k: getattr(rule, k) for k in _WRITABLE}
+    if values["applies_to"] is None:
+        values["applies_to"] = default_applies_to(rule.subject_layer, rule.subject_filter)
     for k in ("subject_filter", "protected_filter"):
         values[k] = json.dumps(values[k])
     sets = ", ".join(

@@ -48,6 +48,8 @@ triggered AS (
     WHERE (CAST(:subject AS text) IS NULL
            OR (r.subject_layer = CAST(:subject AS text)
                AND CAST(:props AS jsonb) @> r.subject_filter))
+      -- a project type: only the rules that judge that type (violation_rules.applies_to)
+      AND (CAST(:ptype AS text) IS NULL OR CAST(:ptype AS text) = ANY(r.applies_to))
       AND CASE r.predicate
             WHEN 'dwithin' THEN m.dist <= r.distance_m
             ELSE m.overlap_m2 > 0 AND m.overlap_m2 >= r.min_area_m2 END
@@ -138,6 +140,7 @@ async def site_check(
     radius_m: float,
     subject: str | None = None,
     properties: dict[str, Any] | None = None,
+    project_type: str | None = None,
 ) -> dict[str, Any]:
     params = {
         "site": site_ewkb,
@@ -145,6 +148,7 @@ async def site_check(
         "radius": radius_m,
         "subject": subject,
         "props": json.dumps(properties or {}),
+        "ptype": project_type,
     }
     layers_doc, zones, rules, inside_m2 = (await conn.execute(text(_SQL), params)).one()
     share_inside = inside_m2 / site_area_m2
@@ -156,6 +160,7 @@ async def site_check(
         "site_area_mu": round(site_area_m2 * 15 / 10000, 2),
         "share_inside_protected": round(share_inside, 4),
         "search_radius_m": radius_m,
+        "project_type": project_type,
         "layers": layers,
         "rules": rules,
         "overlaps": {"type": "FeatureCollection", "features": overlaps},
@@ -169,10 +174,12 @@ async def check_site(
     radius_m: float,
     subject: str | None,
     max_area_m2: float,
+    project_type: str | None = None,
 ) -> dict[str, Any]:
     """The site check of a GeoJSON body (a Polygon/MultiPolygon geometry or a Feature with
     one) whose coordinates are in ``crs`` (or GCJ-02); ``subject`` names the feature layer
-    the project would belong to."""
+    the project would belong to, ``project_type`` the kind of project (only the rules that
+    judge that type apply)."""
     in_crs = parse_input_crs(crs)
     if subject is not None:
         coll = await get_collection(conn, subject)
@@ -185,5 +192,5 @@ async def check_site(
     doc = parse_json(body)  # the same JSON rules as every other body: NaN/Infinity are 422
     geom = site_geometry(doc)
     ewkb, area = await prepare_site(conn, geom, in_crs, max_area_m2)
-    out = await site_check(conn, ewkb, area, radius_m, subject, site_properties(doc))
+    out = await site_check(conn, ewkb, area, radius_m, subject, site_properties(doc), project_type)
     return {"input_crs": in_crs.name, **out}

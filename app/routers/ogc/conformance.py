@@ -36,6 +36,7 @@ CLASSES += [
     TILES + "tileset",
     TILES + "tilesets-list",
     TILES + "geodata-tilesets",
+    TILES + "dataset-tilesets",
     TILES + "mvt",
     TILES + "oas30",
     "http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",

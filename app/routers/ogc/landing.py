@@ -32,6 +32,12 @@ async def landing(request: Request, f: str | None = Query(None, description="jso
             link(url(request, "/api.html"), "service-doc", HTML, "The API documentation"),
             link(url(request, "/conformance"), "conformance", JSON, "Conformance classes"),
             link(url(request, "/collections"), "data", JSON, "The collections"),
+            link(
+                url(request, "/tiles"),
+                "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+                JSON,
+                "Vector tiles of every layer",
+            ),
         ],
     }
     if wants_html(request, f):

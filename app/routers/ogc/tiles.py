@@ -1,14 +1,16 @@
 """OGC API – Tiles (core, tileset, tilesets-list, geodata-tilesets, mvt) for every collection,
 plus TileJSON and a MapLibre style for web maps.
 
-Caching: a tile's ETag is a hash of its bytes and it is served with ``Cache-Control:
-no-cache``, so a client may keep it but revalidates every time; after any edit the bytes,
-hence the ETag, differ and the client gets the new tile (``If-None-Match`` → 304 otherwise).
+Caching: a tile's ETag is a hash of its bytes. A tile URL that carries the current data
+version (``?v=``, as the style's URLs do) names bytes that never change and is served
+``immutable`` for a year; after an edit the style (revalidated) points at a new ``v``. Without
+``v`` (or with an old one) a tile is ``no-cache``: kept, but revalidated each time
+(``If-None-Match`` → 304).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -17,13 +19,15 @@ from app.deps import CollectionDep, ConnDep, SettingsDep, reject_unknown
 from app.render.links import JSON, link, url
 from geo.catalog.sources import Collection, list_collections
 from geo.kernel.errors import NotFound
+from geo.tiles import dataset, tilematrixset
 from geo.tiles import mvt as tiles
-from geo.tiles import tilematrixset
 from geo.tiles.cache import TileCache, data_version
+from geo.tiles.mvt import Tile
 from geo.tiles.style import build_style
 
 MVT = "application/vnd.mapbox-vector-tile"
 TILE_CACHE = "public, no-cache"
+TILE_CACHE_VERSIONED = "public, max-age=31536000, immutable"
 META_CACHE = "public, max-age=60"
 REL_TILING_SCHEME = "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"
 
@@ -213,23 +217,47 @@ async def tile(
     row: Annotated[int, Path(alias="tileRow")],
     col: Annotated[int, Path(alias="tileCol")],
 ):
-    reject_unknown(request, set())
+    reject_unknown(request, {"v"})
     _check_tms(tms)
+    want = request.query_params.get("v")
     cache: TileCache = request.app.state.tile_cache
     cap = settings.tiles_max_features
-    if cache.max_bytes == 0:  # no cache: no version lookup either
-        t = await tiles.build_tile(conn, coll, z, row, col, cap)
+    if cache.max_bytes == 0 and want is None:  # no cache: no version lookup either
+        t, version = await tiles.build_tile(conn, coll, z, row, col, cap), None
     else:
         tiles.validate_tile(z, row, col)
-        # The data version is part of the key: any change to the collection makes a new key.
-        key = (coll.id, await data_version(conn, coll.id), z, row, col, cap)
-        t = cache.get(key)
-        if t is None:
-            t = await tiles.build_tile(conn, coll, z, row, col, cap)
-            cache.put(key, t)
-    headers = {"ETag": t.etag, "Cache-Control": TILE_CACHE, "Vary": "Authorization"}
-    if t.truncated:
-        headers["X-Tile-Truncated"] = f"capped at {cap} features"
+        version = await data_version(conn, coll.id)
+        t = await cached_tile(cache, conn, coll, version, z, row, col, cap)
+    truncated = [coll.id] if t.truncated else []
+    return tile_response(request, t, want is not None and want == str(version), truncated, cap)
+
+
+async def cached_tile(
+    cache: TileCache, conn, coll: Collection, version: int, z: int, row: int, col: int, cap: int
+) -> Tile:
+    """The tile of ``coll`` at its data ``version``: from the cache, or built and kept.
+    The version is part of the key: any change to the collection makes a new key."""
+    if cache.max_bytes == 0:
+        return await tiles.build_tile(conn, coll, z, row, col, cap)
+    key = (coll.id, version, z, row, col, cap)
+    t = cache.get(key)
+    if t is None:
+        t = await tiles.build_tile(conn, coll, z, row, col, cap)
+        cache.put(key, t)
+    return t
+
+
+def tile_response(
+    request: Request, t: Tile, current: bool, truncated: list[str], cap: int
+) -> Response:
+    """200 with the MVT, 204 when empty, 304 when the client's copy is current."""
+    headers = {
+        "ETag": t.etag,
+        "Cache-Control": TILE_CACHE_VERSIONED if current else TILE_CACHE,
+        "Vary": "Authorization",
+    }
+    if truncated:
+        headers["X-Tile-Truncated"] = f"{', '.join(truncated)} capped at {cap} features"
     if _matches(request.headers.get("if-none-match"), t.etag):
         return Response(status_code=304, headers=headers)
     if not t.data:
@@ -251,8 +279,16 @@ async def default_style(
     conn: ConnDep,
     settings: SettingsDep,
     basemap: Annotated[bool, Query(description="include the configured basemap")] = True,
+    tiles_from: Annotated[
+        Literal["collections", "dataset"],
+        Query(
+            alias="tiles",
+            description="`dataset`: one source, the combined tiles of every layer "
+            "(/tiles/WebMercatorQuad/{z}/{y}/{x}); `collections`: one source per layer",
+        ),
+    ] = "collections",
 ):
-    reject_unknown(request, {"basemap"})
+    reject_unknown(request, {"basemap", "tiles"})
     colls = [c for c in await list_collections(conn) if c.public]
     template = url(request, "/collections/{collectionId}/tiles/WebMercatorQuad/{z}/{y}/{x}")
     template = template.replace("%7B", "{").replace("%7D", "}")
@@ -263,4 +299,17 @@ async def default_style(
         settings.tiles_max_zoom,
         settings.basemap_url if basemap else None,
     )
+    versions = await dataset.collection_versions(conn, [c.id for c in colls])
+    if tiles_from == "dataset":
+        tmpl = dataset_template(request, mapbox_style=True)
+        style = dataset.combine_sources(
+            style, colls, dataset.versioned(tmpl, dataset.dataset_version(versions))
+        )
+    else:
+        style = dataset.version_sources(style, versions)
     return JSONResponse(style, headers={"Cache-Control": "no-cache"})
+
+
+def dataset_template(request: Request, mapbox_style: bool = False) -> str:
+    base = url(request, f"/tiles/{tilematrixset.ID}")
+    return base + ("/{z}/{y}/{x}" if mapbox_style else "/{tileMatrix}/{tileRow}/{tileCol}")
