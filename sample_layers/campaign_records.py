@@ -165,7 +165,7 @@ def extract(seeds: Path) -> list[dict]:
         for key, prefix in (("A", "000_"), ("B", "001_"))
     }
     out = []
-    for report, kind, party, problem, place, pattern in RULES:
+    for i, (report, kind, party, problem, place, pattern) in enumerate(RULES, 1):
         found = list(re.finditer(pattern, texts[report]))
         assert len(found) == 1, (pattern, len(found))
         m = found[0]
@@ -178,6 +178,7 @@ def extract(seeds: Path) -> list[dict]:
         d = DATE_RE.search(m.group(0))
         out.append(
             {
+                "ref": f"{report}-{i:02d}",
                 "report": report,
                 "kind": kind,
                 "party": party,

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, text
 
 from geo.catalog.validation import validate_attributes
 from geo.kernel.db import set_write_context
+from geo.samples import campaign as campaign_samples
 from geo.samples import progress as progress_samples
 
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_layers"
@@ -83,6 +84,9 @@ def load_samples(conn: Connection) -> dict[str, int]:
     counts["regions"] = conn.execute(text("SELECT count(*) FROM regions")).scalar_one()
 
     progress_samples.load_restoration(conn)
+    campaign_samples.load_problems(conn)
     progress_samples.load_tasks(conn)
+    campaign_samples.load_structure(conn)
     counts.update(progress_samples.counts(conn))
+    counts.update(campaign_samples.counts(conn))
     return counts
