@@ -13,7 +13,17 @@ from geo.progress import listings, tasks
 
 router = APIRouter(tags=["Tasks"])
 Region = Annotated[str | None, Query(pattern=r"^[0-9]{6}$")]
-TASK_FILTERS = {"status", "overdue", "round", "region", "party", "feature_id", "as_of", "lang"}
+TASK_FILTERS = {
+    "status",
+    "state",
+    "overdue",
+    "round",
+    "region",
+    "party",
+    "feature_id",
+    "as_of",
+    "lang",
+}
 
 
 @router.get("/tasks", summary="Rectification tasks (JSON, CSV or XLSX ledger), as of a date")
@@ -21,6 +31,7 @@ async def list_tasks(
     request: Request,
     conn: ConnDep,
     status: str | None = None,
+    state: str | None = None,
     overdue: bool | None = None,
     round: str | None = None,
     region: Region = None,
@@ -33,7 +44,7 @@ async def list_tasks(
     reject_unknown(request, TASK_FILTERS)
     fmt, lang = check_format(f, lang)
     result = await listings.task_listing(
-        conn, as_of or date.today(), status, overdue, round, region, party, feature_id
+        conn, as_of or date.today(), status, overdue, round, region, party, feature_id, state
     )
     return ledger_response(
         fmt, lang, result.columns, result.rows, result.body, result.stems, result.as_of

@@ -10,7 +10,7 @@ from typing import Any
 
 from geo.kernel import tabular
 from geo.progress.summary import MU_PER_HA
-from geo.progress.vocab import FUNDING_ZH, RESTORATION_STATUS_ZH, TASK_STATUS_ZH
+from geo.progress.vocab import FUNDING_ZH, RESTORATION_STATUS_ZH, TASK_STATE_ZH
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,10 @@ TASK_COLUMNS: Sequence[Column] = (
         ),
     ),
     Column("deadline_text", "Deadline (as written)", "整改时限（原文）", 18),
-    Column("status", "Status", "整改进展", 14, _zh(TASK_STATUS_ZH, "status")),
+    # The report's own words, never rewritten; the derived state next to them.
+    Column("status_words", "Status (as reported)", "整改进展情况（原文）", 24),
+    Column("status_date", "Status as of", "进展截至", 12),
+    Column("state", "State", "状态", 14, _zh(TASK_STATE_ZH, "state")),
     Column("overdue", "Overdue", "是否逾期", 8, _yes_no("overdue")),
     Column("lead_unit", "Lead unit", "牵头单位", 20),
     Column("responsible_units", "Responsible units", "责任单位", 30),
