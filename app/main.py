@@ -19,6 +19,7 @@ from app.routers import (
     inspections,
     overlaps,
     pages,
+    problems,
     progress,
     restoration,
     tasks,
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(progress.router)
     app.include_router(restoration.router)
     app.include_router(tasks.router)
+    app.include_router(problems.router)
     app.include_router(violations.router)
     app.include_router(overlaps.router)
     app.include_router(checks.router)

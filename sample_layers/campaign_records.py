@@ -2,7 +2,7 @@
 the reports give, each read by a pattern that must match exactly once, kept with its quote.
 
 A rule: (report, kind, party, problem or None, place, pattern with named figures). Figures
-are integers (or a percentage); a record without figures (a compensation under way) keeps
+are integers (or a percentage): petitions handed over (交办), received (受理), closed (办结); a record without figures (a compensation under way) keeps
 its status words verbatim.
 """
 
@@ -20,7 +20,7 @@ RULES: list[tuple[str, str, str, str | None, str, str]] = [
         "changji",
         None,
         "昌吉州",
-        rf"督察期间交办的(?P<received>{N})件群众信访问题全部办结",
+        rf"督察期间交办的(?P<handed_over>{N})件群众信访问题全部办结",
     ),
     (
         "A",
@@ -70,7 +70,7 @@ RULES: list[tuple[str, str, str, str | None, str, str]] = [
         "xinjiang",
         None,
         "自治区",
-        rf"兵地第一轮中央环境保护督察交办的(?P<received>{N})件信访件已办结(?P<closed>{N})件",
+        rf"兵地第一轮中央环境保护督察交办的(?P<handed_over>{N})件信访件已办结(?P<closed>{N})件",
     ),
     (
         "B",
@@ -174,7 +174,7 @@ def extract(seeds: Path) -> list[dict]:
             for k, v in m.groupdict().items()
         }
         if kind == "petition" and "全部办结" in m.group(0):
-            figures["closed"] = figures["received"]
+            figures["closed"] = figures["handed_over"]
         d = DATE_RE.search(m.group(0))
         out.append(
             {

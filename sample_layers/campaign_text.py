@@ -74,11 +74,13 @@ def dated_statements(text: str, cutoff: str) -> list[dict]:
             start, end, precision = _period(m, year)
             if start > cutoff:  # a plan ("要求…于2025年底前完成") is not a fact
                 continue
+            # "截至6月底…已完成" bounds the fact (by then), it does not date it
+            by = m.group(0).startswith("截至") or sent[: m.start()].endswith(("截至", "截止"))
             out.append(
                 {
                     "date": start[: {"day": 10, "month": 7, "year": 4}[precision]],
                     "known_by": min(end, cutoff),
-                    "precision": precision,
+                    "precision": f"by_{precision}" if by else precision,
                     "completion": bool(COMPLETION_RE.search(sent))
                     and not re.search(r"计划|要求|前完成|正在|未", sent),
                     "quote": sent.strip(),

@@ -37,7 +37,8 @@ NO_DATE = "immediate_ongoing"
 # A task's notes: opened at the feedback, a dated statement of its progress text, the
 # dated completion it states, the report's status at its cut-off, a note written later.
 NOTE_KINDS = ("opened", "dated_fact", "completion", "report_status", "update")
-PRECISIONS = ("day", "month", "year")
+# "by_…": the text bounds the date ("截至6月底…已完成"): true by the end of that period.
+PRECISIONS = ("day", "month", "year", "by_day", "by_month", "by_year")
 
 # A task's state as of a date, derived from its notes (geo.progress.tasks):
 #   completed        the latest known status is complete

@@ -196,7 +196,8 @@ def upgrade() -> None:
     op.create_check_constraint(
         op.f("ck_task_notes_precision"),
         "task_notes",
-        "date_precision IS NULL OR date_precision IN ('day', 'month', 'year')",
+        "date_precision IS NULL OR date_precision IN ('day', 'month', 'year', 'by_day',"
+        " 'by_month', 'by_year')",
     )
     op.execute("SELECT rm_attach_edit_triggers('task_signoffs', 'id')")
 
