@@ -158,15 +158,14 @@ def test_the_database_scopes_sign_offs_whatever_the_path(sdb):
     """A Qitai-scoped transaction cannot write a sign-off of a Changji City task in SQL."""
     _, engine, _ = sdb
     before = snapshot(engine)
-    with pytest.raises(DBAPIError, match="region scope"):
-        with engine.begin() as conn:
-            set_write_context(conn, "psql-user", None, frozenset({"652325"}))
-            conn.execute(
-                text(
-                    "INSERT INTO task_signoffs (task_id, step, event_date, accepting_unit,"
-                    " evidence, region_code, actor) SELECT id, 'accepted', '2024-01-01', 'x',"
-                    ' \'[{"kind": "photo", "ref": "p"}]\', region_code, \'psql-user\''
-                    " FROM rectification_tasks WHERE code = 'CJ-R1-11-1'"
-                )
+    with pytest.raises(DBAPIError, match="region scope"), engine.begin() as conn:
+        set_write_context(conn, "psql-user", None, frozenset({"652325"}))
+        conn.execute(
+            text(
+                "INSERT INTO task_signoffs (task_id, step, event_date, accepting_unit,"
+                " evidence, region_code, actor) SELECT id, 'accepted', '2024-01-01', 'x',"
+                ' \'[{"kind": "photo", "ref": "p"}]\', region_code, \'psql-user\''
+                " FROM rectification_tasks WHERE code = 'CJ-R1-11-1'"
             )
+        )
     assert snapshot(engine) == before
