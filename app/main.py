@@ -21,6 +21,7 @@ from app.routers import (
     pages,
     problems,
     progress,
+    public,
     restoration,
     tasks,
     violations,
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(restoration.router)
     app.include_router(tasks.router)
     app.include_router(problems.router)
+    app.include_router(public.router)
     app.include_router(violations.router)
     app.include_router(overlaps.router)
     app.include_router(checks.router)

@@ -60,7 +60,7 @@ def blocks() -> list[dict]:
             elif cur is not None and "status_words" in cur:
                 if re.match(r"^[一二三四五六七八九十]+、|^（[一二三四五六七八九十]+）", ln):
                     cur = None  # the next problem's heading
-                elif party == "changji" and re.match(r"^\d+\.\D", ln):
+                elif party == "changji" and re.match(r"^\d+[.．]", ln):
                     cur = None  # Changji's next numbered item
                 elif ln:
                     cur["progress"].append(ln)
