@@ -11,6 +11,7 @@ and compensation (campaign_records.py). Deterministic: two runs give byte-identi
 
 from __future__ import annotations
 
+import calendar
 import json
 import re
 import sys
@@ -191,7 +192,8 @@ def enrich(task: dict, names: dict[str, str]) -> list[dict]:
     task["units_note"] = (
         f"牵头单位 as the text names it: “{lead_quote}”"
         if lead_quote
-        else "报告未列明牵头单位; responsible_units = the units the texts name, verbatim"
+        else "报告未列明牵头单位; responsible_units = the units the problem statement and "
+        "progress text name (at fault or acting), verbatim"
     )
     places = charged_places(task)
     task["charged_places"] = places
@@ -250,6 +252,40 @@ def problems_of(tasks: list[dict]) -> list[dict]:
     return list(out.values())
 
 
+def premature_signoffs(records: list[dict], tasks: list[dict]) -> list[dict]:
+    """A closure the report dates and then finds premature ("…但六师五家渠市已于2020年12月
+    验收销号") is the task's sign-off history: accepted by the unit the text names, reopened
+    with the finding on the feedback date of the inspection that found it."""
+    out = []
+    for r in records:
+        if r["kind"] != "premature_closure" or not r["date"]:
+            continue
+        (task,) = [t for t in tasks if t["problem_code"] == r["problem_code"]]
+        y, m = map(int, r["date"].split("-")[:2])
+        report = REPORTS[r["report"]]
+        out += [
+            {
+                "task_code": task["code"],
+                "step": "accepted",
+                "event_date": f"{y:04d}-{m:02d}-{calendar.monthrange(y, m)[1]:02d}",
+                "date_text": r["date"],
+                "accepting_unit": r["place"],
+                "evidence": [{"kind": "document", "ref": report["title"], "note": r["quote"]}],
+                "finding": None,
+            },
+            {
+                "task_code": task["code"],
+                "step": "reopened",
+                "event_date": report["feedback"],
+                "date_text": report["feedback"],
+                "accepting_unit": None,
+                "evidence": [{"kind": "inspection", "ref": report["title"]}],
+                "finding": task["problem"],
+            },
+        ]
+    return out
+
+
 def build(seeds: Path) -> tuple[list[dict], dict]:
     tasks = bt.build(seeds)
     names = region_names()
@@ -258,6 +294,7 @@ def build(seeds: Path) -> tuple[list[dict], dict]:
     problems = problems_of(tasks)
     for t in tasks:
         del t["aspect"], t["problem_ref"]
+    records = campaign_records.extract(seeds)
     counts = {p: sum(x["party"] == p for x in problems) for p in PARTY_PREFIX}
     assert counts == {"changji": 19, "xinjiang": 45, "bingtuan": 30}, counts
     campaign = {
@@ -269,7 +306,8 @@ def build(seeds: Path) -> tuple[list[dict], dict]:
         ],
         "problems": problems,
         "measures": measures,
-        "records": campaign_records.extract(seeds),
+        "records": records,
+        "signoffs": premature_signoffs(records, tasks),
     }
     return tasks, campaign
 

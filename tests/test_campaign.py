@@ -206,3 +206,19 @@ def test_bad_parameters(client):
     assert client.get("/problems", params={"bogus": "1"}).status_code == 400
     assert client.get("/problems/NOPE").status_code == 404
     assert client.get("/tasks", params={"state": "late"}).status_code == 400
+
+
+def test_the_reports_premature_sign_off_is_history(client):
+    """The Corps' item 九: 六师五家渠市 signed the first-round task off in 2020-12; the second
+    central inspection found it not done (reopened with that finding at its feedback)."""
+    text = next(seeds.SEEDS.glob("001_*.txt")).read_text(encoding="utf-8")
+    m = re.search(
+        r"九、(兵团第一轮[^\n]*?但(六师五家渠市)已于(\d{4})年(\d{1,2})月验收销号。)", text
+    )
+    assert m
+    steps = client.get("/tasks/BT-C2-09/signoffs").json()["signoffs"]
+    assert [s["step"] for s in steps] == ["accepted", "reopened"]
+    assert steps[0]["accepting_unit"] == m.group(2)
+    assert steps[0]["event_date"][:7] == f"{int(m.group(3)):04d}-{int(m.group(4)):02d}"
+    assert steps[0]["evidence"] and steps[1]["finding"] == m.group(1)
+    assert steps[1]["event_date"] == "2022-06-01"

@@ -92,6 +92,21 @@ WHERE (r.report, r.kind, r.party, r.problem_code, r.place, r.regions, r.figures,
 """
 
 
+# The reports' dated closures found premature (history only: the task's status comes from
+# the report itself).
+_SIGNOFFS = """
+INSERT INTO task_signoffs (task_id, step, event_date, accepting_unit, evidence, finding,
+    region_code, actor)
+SELECT t.id, x->>'step', (x->>'event_date')::date, x->>'accepting_unit', x->'evidence',
+       x->>'finding', t.region_code, :actor
+FROM jsonb_array_elements(CAST(:signoffs AS jsonb)) WITH ORDINALITY AS xo(x, n)
+JOIN rectification_tasks t ON t.code = x->>'task_code'
+WHERE NOT EXISTS (SELECT 1 FROM task_signoffs s WHERE s.task_id = t.id
+                  AND s.step = x->>'step' AND s.event_date = (x->>'event_date')::date)
+ORDER BY n
+"""
+
+
 def _read() -> dict:
     return json.loads((SAMPLE_DIR / "campaign.json").read_text(encoding="utf-8"))
 
@@ -109,9 +124,17 @@ def load_structure(conn: Connection) -> None:
     conn.execute(text(_MEASURES), {"measures": measures})
     conn.execute(text(_QUANTITIES), {"measures": measures})
     conn.execute(text(_RECORDS), {"records": json.dumps(data["records"], ensure_ascii=False)})
+    signoffs = json.dumps(data["signoffs"], ensure_ascii=False)
+    conn.execute(text(_SIGNOFFS), {"signoffs": signoffs, "actor": "sample_layers"})
 
 
 def counts(conn: Connection) -> dict[str, int]:
-    tables = ("campaign_problems", "campaign_measures", "measure_quantities", "campaign_records")
+    tables = (
+        "campaign_problems",
+        "campaign_measures",
+        "measure_quantities",
+        "campaign_records",
+        "task_signoffs",
+    )
     sql = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM {t}" for t in tables)
     return dict(conn.execute(text(sql)).all())
