@@ -166,6 +166,11 @@ def test_quantities_sum_as_the_report_counts_them(client, pairs):
         q for t in p20["tasks"] for m in t["measures"] for q in m["quantities"] if q["unit"] == "台"
     ]
     assert {(x["kind"], x["value"]) for x in q} >= {("planned", 112), ("done", 75)}
+    region = [b for b, _ in pairs if b["party"] == "xinjiang"]
+    text = "\n".join("\n".join(b["progress"]) for b in region)
+    planned_all = sum(int(x) for x in re.findall(r"计划完成[^，。；\d]*?(\d+)台", text))
+    listed = client.get("/problems", params={"party": "xinjiang"}).json()["quantity_totals"]
+    assert {(q["kind"], q["unit"]): q["total"] for q in listed}[("planned", "台")] == planned_all
     cj = client.get("/problems/CJ-R1-P13").json()
     assert any(
         x["value"] == 42.78 and x["unit"] == "万方"

@@ -36,6 +36,10 @@ async def list_problems(
         "as_of": as_of.isoformat(),
         "count": len(rows),
         "task_count": sum(p["task_count"] for p in rows),
+        # planned / done per unit over every measure listed ("台", "万亩", …)
+        "quantity_totals": problems.quantity_totals(
+            [m for p in rows for t in p["tasks"] for m in t["measures"]]
+        ),
         "problems": rows,
     }
 

@@ -70,7 +70,7 @@ def _where(
     return where
 
 
-def _sums(measures: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def quantity_totals(measures: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Planned and done totals by unit (quantities with the same unit add up)."""
     acc: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for m in measures:
@@ -84,7 +84,7 @@ def _task(row: Any, measures: list[dict[str, Any]]) -> dict[str, Any]:
     for k in ("deadline", "status_date"):
         d[k] = d[k].isoformat() if d[k] else None
     d["measures"] = measures
-    d["quantity_totals"] = _sums(measures)
+    d["quantity_totals"] = quantity_totals(measures)
     return d
 
 
@@ -114,7 +114,7 @@ async def list_problems(
     for p in problems:
         p["tasks"] = tasks[p["code"]]
         p["task_count"] = len(p["tasks"])
-        p["quantity_totals"] = _sums([m for t in p["tasks"] for m in t["measures"]])
+        p["quantity_totals"] = quantity_totals([m for t in p["tasks"] for m in t["measures"]])
     return problems
 
 
