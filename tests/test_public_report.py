@@ -107,7 +107,9 @@ def test_public_page_progress_per_problem_without_internal_details(client):
         assert word not in raw
     places = [pl for p in problems for t in p["tasks"] for pl in t["places"]]
     assert places and all(round(pl["lon"], 1) == pl["lon"] for pl in places)
+    assert all(pl["sample"] for pl in places)  # every linked feature here is sample data
     p15 = next(p for p in problems if p["code"] == "XJ-C2-P15")
     assert p15["states"] == {"no_report_since": 1}
     page = client.get("/public")
     assert page.status_code == 200 and page.text.count("<tr data-code=") == 94
+    assert "示例数据，非实测" in page.text

@@ -2,7 +2,8 @@
 own structure (aspect → problem → task → 整改时限 → 整改进展情况 → numbered measures), and
 progress per problem for the public page. Only the reports' texts and derived states leave
 here: no notes written by users, no user names, and linked features only as a generalised
-location (the county and a point rounded to 0.1°), never their geometry."""
+location (the county and a point rounded to 0.1°), never their geometry, and marked
+``sample`` when the feature is illustrative sample data."""
 
 from __future__ import annotations
 
@@ -24,13 +25,13 @@ PARTY_TITLES = {
 GRID_DEG = 0.1
 
 _PLACES = """
-SELECT t.code, f.layer, g.name AS county,
+SELECT t.code, f.layer, g.name AS county, left(coalesce(f.source, ''), 6) = 'sample' AS sample,
        round(ST_X(ST_PointOnSurface(f.geom))::numeric, 1)::float8 AS lon,
        round(ST_Y(ST_PointOnSurface(f.geom))::numeric, 1)::float8 AS lat
 FROM task_features tf JOIN rectification_tasks t ON t.id = tf.task_id
 JOIN features f ON f.id = tf.feature_id LEFT JOIN regions g ON g.code = f.region_code
 WHERE t.problem_code = ANY(:codes)
-GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
 """
 
 
@@ -105,7 +106,14 @@ async def public_progress(conn: AsyncConnection, as_of: date) -> list[dict[str, 
     places: dict[str, list[dict[str, Any]]] = {}
     for r in await conn.execute(text(_PLACES), {"codes": [p["code"] for p in problems]}):
         places.setdefault(r.code, []).append(
-            {"layer": r.layer, "county": r.county, "lon": r.lon, "lat": r.lat}
+            {
+                "layer": r.layer,
+                "county": r.county,
+                "lon": r.lon,
+                "lat": r.lat,
+                # illustrative sample features, never presented as surveyed sites
+                "sample": r.sample,
+            }
         )
     out = []
     for p in problems:
