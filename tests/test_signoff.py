@@ -172,3 +172,45 @@ def test_the_database_scopes_sign_offs_whatever_the_path(sdb):
             )
         )
     assert snapshot(engine) == before
+
+
+def test_after_reopening_a_new_completion_can_be_signed_off_again(sc, sdb):
+    _, engine, keys = sdb
+    before = snapshot(engine)
+    refused = [
+        ({"text": "x", "status": "done"}, "admin", 422),
+        ({"text": "x", "note_date": "2999-01-01"}, "admin", 400),
+        ({"text": "x", "status": "completed"}, "qitai", 403),
+        ({"text": "x"}, "viewer", 403),
+    ]
+    for body, who, status in refused:
+        r = sc.post("/tasks/CJ-R1-11-2/notes", json=body, headers=H(keys, who))
+        assert r.status_code == status, (body, who, r.text)
+    assert snapshot(engine) == before
+    code = "CJ-R1-11-2"
+    ok = {
+        "step": "accepted",
+        "event_date": "2024-02-01",
+        "accepting_unit": "昌吉州生态环境局",
+        "evidence": EVIDENCE[:2],
+    }
+    assert (
+        sc.post(f"/tasks/{code}/signoffs", json=ok, headers=H(keys, "changji")).status_code == 201
+    )
+    reopen = {"step": "reopened", "event_date": "2024-03-01", "finding": FINDING}
+    assert (
+        sc.post(f"/tasks/{code}/signoffs", json=reopen, headers=H(keys, "changji")).status_code
+        == 201
+    )
+    again = {**ok, "event_date": "2024-03-02"}
+    r = sc.post(f"/tasks/{code}/signoffs", json=again, headers=H(keys, "changji"))
+    # reopened after its deadline (2022-12-31): overdue, so not signed off
+    assert r.status_code == 409 and "overdue" in r.json()["description"]
+    done = {"note_date": "2024-04-01", "status": "completed", "text": "旱厕已拆除（示例 / sample）"}
+    r = sc.post(f"/tasks/{code}/notes", json=done, headers=H(keys, "changji"))
+    assert r.status_code == 201 and r.json()["state"] == "completed"
+    assert r.json()["completion"]["known_by"] == "2024-04-01"
+    again = {**ok, "event_date": "2024-04-02"}
+    r = sc.post(f"/tasks/{code}/signoffs", json=again, headers=H(keys, "changji"))
+    assert r.status_code == 201
+    assert [s["step"] for s in r.json()["signoffs"]] == ["accepted", "reopened", "accepted"]

@@ -254,3 +254,46 @@ async def task_notes(conn: AsyncConnection, task_id: int, as_of: date) -> list[d
         {"t": task_id, "as_of": as_of},
     )
     return [{**dict(r._mapping), "note_date": r.note_date.isoformat()} for r in rows]
+
+
+async def add_note(
+    conn: AsyncConnection,
+    code: str,
+    note_date: date,
+    status: str | None,
+    body: str,
+    evidence_ref: str | None,
+    actor: str,
+    today: date,
+) -> dict[str, Any]:
+    """A dated progress note written by a user (kind ``update``), with a status or without.
+    The caller checks the scope first (:func:`task_region`)."""
+    if note_date > today:
+        raise InvalidParameter(f"note_date {note_date} is in the future", parameter="note_date")
+    if status is not None and status not in TASK_STATUSES:
+        raise InvalidParameter(
+            f"status: unknown task status {status!r}; use one of {', '.join(TASK_STATUSES)}",
+            parameter="status",
+        )
+    await conn.execute(
+        text(
+            "INSERT INTO task_notes (task_id, note_date, status, text, evidence_ref, kind, actor)"
+            " SELECT id, :d, :s, :body, :ev, 'update', :actor FROM rectification_tasks"
+            " WHERE code = :c"
+        ),
+        {"d": note_date, "s": status, "body": body, "ev": evidence_ref, "actor": actor, "c": code},
+    )
+    return {"code": code, "note_date": note_date.isoformat(), "status": status}
+
+
+async def task_region(conn: AsyncConnection, code: str) -> str | None:
+    """The task's region (404 when there is no such task), for the caller's scope check."""
+    row = (
+        await conn.execute(
+            text("SELECT region_code FROM rectification_tasks WHERE code = :c FOR UPDATE"),
+            {"c": code},
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"task {code!r} does not exist")
+    return row.region_code
