@@ -37,7 +37,10 @@ DATE_RE = re.compile(
     r"|(?P<y2>\d{4})\s*年\s*(?P<m2>\d{1,2})\s*月(?:底|末)?"
     r"|(?P<y3>\d{4})\s*年(?:底|末)"
     r"|截至(?P<m4>\d{1,2})月(?:底|末)"
+    # a plain year ("2022年，…", "2023年度…"), not one end of a range ("2022—2023年")
+    r"|(?<![\d—－\-~])(?P<y5>\d{4})\s*年(?:度)?"
 )
+TITLE_RE = re.compile(r"《[^》]*》")
 # A statement that the problem itself (not one measure) is rectified.
 COMPLETION_RE = re.compile(r"完成整改|整改完成|已整改到位|整改到位|已整改|已完成整改")
 SENTENCE_RE = re.compile(r"[^。；]+[。；]?")
@@ -51,8 +54,9 @@ def _period(m: re.Match, year: int) -> tuple[str, str, str]:
         return iso, iso, "day"
     if m.group("y2"):
         y, mo = int(m.group("y2")), int(m.group("m2"))
-    elif m.group("y3"):
-        return f"{m.group('y3')}-01-01", f"{m.group('y3')}-12-31", "year"
+    elif m.group("y3") or m.group("y5"):
+        y = m.group("y3") or m.group("y5")
+        return f"{y}-01-01", f"{y}-12-31", "year"
     else:
         y, mo = year, int(m.group("m4"))
     last = calendar.monthrange(y, mo)[1]
@@ -68,7 +72,8 @@ def dated_statements(text: str, cutoff: str) -> list[dict]:
     year = int(cutoff[:4])
     for para in text.split("\n"):
         for sent in SENTENCE_RE.findall(para):
-            m = DATE_RE.search(sent)
+            # a year inside a document's title (《…2016-2020年》) dates nothing
+            m = DATE_RE.search(TITLE_RE.sub(lambda t: "＿" * len(t.group(0)), sent))
             if not m:
                 continue
             start, end, precision = _period(m, year)

@@ -93,6 +93,25 @@ def dated_completion(progress: list[str], cutoff: date) -> tuple[date, str, bool
     return max(found) if found else None
 
 
+def dated_sentences(progress: list[str], cutoff: date) -> list[str]:
+    """Sentences that give a date (day, month, 截至N月底, year-end or a plain year — not a
+    year inside a 《title》 nor one end of a range) on or before the report's cut-off."""
+    out = []
+    for para in progress:
+        for sent in re.findall(r"[^。；]+[。；]?", para):
+            bare = re.sub(r"《[^》]*》", lambda t: "#" * len(t.group(0)), sent)
+            years = re.findall(r"(?<![\d—－\-~])(\d{4})\s*年", bare)
+            months = re.findall(r"截至(\d{1,2})月", bare)
+            if years:
+                first = re.search(r"(?<![\d—－\-~])(\d{4})\s*年\s*(\d{1,2})?", bare)
+                y, mo = int(first.group(1)), int(first.group(2) or 1)
+                if date(y, mo, 1) <= cutoff:
+                    out.append(sent.strip())
+            elif months and int(months[0]) <= cutoff.month:
+                out.append(sent.strip())
+    return out
+
+
 def state(block: dict, as_of: date) -> str:
     """What the reports support as of a date: a dated completion, then the report's status at
     its cut-off; nothing before."""

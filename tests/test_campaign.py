@@ -99,6 +99,17 @@ def test_completion_dates_as_the_texts_give_them(pairs):
     assert bt6["completion"]["date"] == "2022-06" and "完成整改" in bt6["completion"]["note"]
 
 
+def test_every_dated_statement_is_a_dated_note_with_its_quote(client, pairs):
+    total = 0
+    for block, task in pairs:
+        notes = client.get(f"/tasks/{task['code']}", params={"as_of": "2026-01-01"}).json()
+        dated = [n["text"] for n in notes["notes"] if n["kind"] in ("dated_fact", "completion")]
+        expected = seeds.dated_sentences(block["progress"], block["cutoff"])
+        assert sorted(dated) == sorted(expected), task["code"]
+        total += len(dated)
+    assert total > 150
+
+
 @pytest.mark.parametrize(
     "as_of", ["2022-05-01", "2022-12-31", "2023-07-01", "2023-12-01", "2024-07-01", "2026-01-01"]
 )
