@@ -57,6 +57,9 @@ SELECT t.id, t.code, t.title, t.round, t.party, t.category, t.section, t.deadlin
                                             ELSE cp.remark END)
        END AS completion,
        lu.note_date AS last_update, lu.text AS last_note,
+       -- opened by then: a note other than a dated fact of its text (those may predate it)
+       EXISTS (SELECT 1 FROM task_notes n WHERE n.task_id = t.id AND n.note_date <= :as_of
+               AND (n.status IS NOT NULL OR n.kind IS DISTINCT FROM 'dated_fact')) AS opened,
        ARRAY(SELECT tf.feature_id FROM task_features tf WHERE tf.task_id = t.id
              ORDER BY tf.feature_id) AS feature_ids,
        ARRAY(SELECT tv.violation_id FROM task_violations tv WHERE tv.task_id = t.id
@@ -102,7 +105,7 @@ def _where(
 ) -> Where:
     """Filters on ``x`` (a row of TASK_STATE), values bound."""
     where = Where()
-    where.add("x.last_update IS NOT NULL")  # opened (a note) by then
+    where.add("x.opened")
     if code:
         where.add(f"x.code = {where.bind(code)}")
     if status:
