@@ -18,7 +18,9 @@ from app.routers import (
     inspections,
     overlaps,
     pages,
+    problems,
     progress,
+    public,
     restoration,
     subscriptions,
     tasks,
@@ -98,6 +100,8 @@ def _include_routers(app: FastAPI, settings: Settings, notify_settings: NotifySe
     app.include_router(restoration.router)
     app.include_router(tasks.router)
     app.include_router(violation_summary.router)  # before /violations/{violation_id}
+    app.include_router(problems.router)
+    app.include_router(public.router)
     app.include_router(violations.router)
     app.include_router(overlaps.router)
     app.include_router(checks.router)

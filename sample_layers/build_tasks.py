@@ -12,7 +12,6 @@ below, with the reason). Deterministic: two runs give byte-identical output.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 from builder.task_text import (
@@ -132,7 +131,7 @@ def _task(
     deadline, kind = parse_deadline(raw["deadline_text"])
     status = STATUS[raw["status_text"]]
     quote = statement if len(statement) <= 120 else statement[:119] + "…"
-    notes = _task_notes(report, raw, status)
+    progress = "\n".join(raw["progress"]).strip()
     return {
         "code": code,
         "title": title_of(statement),
@@ -152,7 +151,7 @@ def _task(
         "region_code": region_of(statement, default_region),
         "feature_codes": [],
         "violation_ids": [],
-        "notes": notes,
+        "progress_text": progress,
         "source": {
             "report": report["key"],
             "document": report["title"],
@@ -163,25 +162,6 @@ def _task(
             "status_quote": f"整改进展情况：{raw['status_text']}",
         },
     }
-
-
-def _task_notes(report: dict, raw: dict, status: str) -> list[dict]:
-    """The opening note (feedback date) and the status the report gives at its cut-off."""
-    progress = "\n".join(raw["progress"]).strip()
-    return [
-        {
-            "date": report["feedback"],
-            "status": "in_progress",
-            "text": "督察反馈，任务建立 (feedback received; task opened on the feedback date)",
-        },
-        {
-            "date": report["as_of"],
-            "status": status,
-            "text": f"整改进展情况：{raw['status_text']}" + (f"\n{progress}" if progress else ""),
-            "note": f"status as the report states it at its cut-off date {report['as_of']}; "
-            "the report does not date each completion",
-        },
-    ]
 
 
 def extract_a(text: str) -> list[dict]:
@@ -198,20 +178,21 @@ def extract_a(text: str) -> list[dict]:
         else:
             code, statement, label = f"CJ-R1-{n_sub:02d}", sub_text, f"（{sub_no}）"
         section = f"{sec_no}、{sec_text.split('。')[0]} / （{sub_no}）{sub_text.split('。')[0]}"
-        out.append(
-            _task(
-                REPORT_A,
-                "changji",
-                "xj_regional_1",
-                raw,
-                code,
-                section,
-                label,
-                statement.strip(),
-                CATEGORY_A[sec_no],
-                "652300",
-            )
+        task = _task(
+            REPORT_A,
+            "changji",
+            "xj_regional_1",
+            raw,
+            code,
+            section,
+            label,
+            statement.strip(),
+            CATEGORY_A[sec_no],
+            "652300",
         )
+        task["aspect"] = {"no": cn_to_int(sec_no), "label": f"{sec_no}、", "title": sec_text}
+        task["problem_ref"] = {"no": n_sub, "label": f"（{sub_no}）", "text": sub_text.strip()}
+        out.append(task)
     return out
 
 
@@ -226,6 +207,7 @@ def extract_b(text: str) -> tuple[list[dict], list[dict]]:
         for raw in _blocks(lines, _headings_b):
             (no, statement), *rest = raw["path"]
             n = cn_to_int(no)
+            problem_ref = {"no": n, "label": f"{no}、", "text": statement.strip()}
             if rest:  # a problem with sub-problems, each with its own deadline (region 16)
                 sub_no, sub_text = rest[0]
                 code, label = f"{prefix}-{n:02d}-{cn_to_int(sub_no)}", f"{no}（{sub_no}）"
@@ -249,6 +231,8 @@ def extract_b(text: str) -> tuple[list[dict], list[dict]]:
             )
             if party == "bingtuan":
                 t["region_code"] = "650000"
+            t["aspect"] = None
+            t["problem_ref"] = problem_ref
             out.append(t)
     return region, corps
 
@@ -307,24 +291,6 @@ def links() -> dict[str, tuple[list[str], str]]:
     }
 
 
-# Units a problem statement itself names as the one at fault; not the formal lead unit.
-NAMED_UNITS = {
-    "CJ-R1-02-2": ["昌吉州林业和草原局"],
-    "CJ-R1-02-3": ["昌吉州水利局"],
-    "CJ-R1-03-6": ["昌吉州自然资源局"],
-    "CJ-R1-10-1": ["昌吉州住房和城乡建设局"],
-    "CJ-R1-10-2": ["昌吉州工业和信息化局"],
-    "CJ-R1-10-3": ["昌吉州交通运输局", "昌吉州生态环境局"],
-    "CJ-R1-10-5": ["昌吉州公安局"],
-    "CJ-R1-10-6": ["吉木萨尔县住房和城乡建设局", "吉木萨尔县商信部门"],
-    "CJ-R1-17": ["玛纳斯河国家湿地公园管理局"],
-    "XJ-C2-32": ["自治区林业和草原局"],
-    "XJ-C2-34": ["玛纳斯河流域管理局"],
-    "XJ-C2-35": ["塔里木河流域管理局"],
-    "BT-C2-30": ["石河子市水利工程管理服务中心"],
-}
-
-
 def build(seeds: Path) -> list[dict]:
     def read(prefix: str) -> str:
         (path,) = sorted(seeds.glob(f"{prefix}*.txt"))
@@ -346,20 +312,14 @@ def build(seeds: Path) -> list[dict]:
     for code, (codes, why) in links().items():
         by_code[code]["feature_codes"] = codes
         by_code[code]["feature_note"] = f"illustrative sample features: {why}"
-    for code, units in NAMED_UNITS.items():
-        by_code[code]["responsible_units"] = units
-        by_code[code]["units_note"] = (
-            "报告附件未列明牵头单位; responsible_units = the unit(s) the problem statement names"
-        )
     return tasks
 
 
 def main() -> None:
-    seeds = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("/work/shared/seeds")
-    tasks = build(seeds)
-    out = HERE / "tasks.json"
-    out.write_text(json.dumps(tasks, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    print(f"{out}: {len(tasks)} tasks")
+    """tasks.json is written together with campaign.json, from the same reading."""
+    import build_campaign
+
+    build_campaign.main()
 
 
 if __name__ == "__main__":

@@ -88,15 +88,20 @@
       ...rows.map((x) => [x.label, ...sev.map((k) => x.values[k] || 0), sev.reduce((s, k) => s + (x.values[k] || 0), 0)])]);
   }
 
+  // Overdue needs evidence (a status dated after the deadline); a passed deadline with no
+  // later report is its own state, "no report since <date>", listed after the overdue ones.
   async function overdue() {
-    const r = await fresh(`/tasks?${query({ overdue: "true" }, false)}`);
-    if (!r) return;
+    const [r, s] = await Promise.all([
+      fresh(`/tasks?${query({ state: "overdue" }, false)}`),
+      fresh(`/tasks?${query({ state: "no_report_since" }, false)}`)]);
+    if (!r || !s) return;
     if (!r.ok) return unavailable($("overdue"), r);
-    const tasks = r.data.tasks || [];
+    const tasks = [...(r.data.tasks || []), ...((s.ok && s.data.tasks) || [])];
     $("overdue").innerHTML = `<div class="scroll"><table id="overdue-table"><thead><tr><th>${t("code")}</th><th>${t("title")}</th>
-      <th>${t("deadline")}</th><th>${t("status")}</th><th>${t("lead_unit")}</th></tr></thead><tbody>
+      <th>${t("deadline")}</th><th>${t("status")}</th><th>${t("status_as_of")}</th><th>${t("lead_unit")}</th></tr></thead><tbody>
       ${tasks.map((x) => `<tr><td>${esc(x.code)}</td><td>${esc(x.title)}</td><td class="date">${esc(x.deadline)}</td>
-      <td data-status="${esc(x.status)}">${esc(t(`st_${x.status}`))}</td><td>${esc(x.lead_unit)}</td></tr>`).join("") || `<tr><td colspan="5">${t("none")}</td></tr>`}
+      <td data-status="${esc(x.state)}">${esc(t(`st_${x.state}`))}${x.state === "no_report_since" ? ` ${esc(x.status_date)}` : ""}</td>
+      <td>${esc(x.status_date)} · ${esc(x.status_words)} · ${esc(x.status_source)}</td><td>${esc(x.lead_unit)}</td></tr>`).join("") || `<tr><td colspan="6">${t("none")}</td></tr>`}
       </tbody></table></div>`;
   }
 

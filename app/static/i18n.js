@@ -28,6 +28,7 @@ const I18N = {
     deadline_immediate_ongoing: "立行立改、长期坚持", deadline_date: "", deadline_date_then_ongoing: "限期完成后长期坚持",
     st_not_started: "未启动", st_planned: "已编制方案", st_in_progress: "正在推进", st_completed: "已完成",
     st_accepted: "已验收", st_repurposed: "转型利用", st_ongoing: "长期坚持",
+    st_overdue: "逾期未完成", st_no_report_since: "此后未见报告", st_unknown: "尚无报告", status_as_of: "最近进展（日期·出处）",
   },
   en: {
     app_title: "Restoration ledger", search: "Search", search_placeholder: "Feature code, name or place",
@@ -58,6 +59,7 @@ const I18N = {
     deadline_immediate_ongoing: "immediate and ongoing", deadline_date: "", deadline_date_then_ongoing: "by the deadline, then ongoing",
     st_not_started: "not started", st_planned: "planned", st_in_progress: "in progress", st_completed: "completed",
     st_accepted: "accepted", st_repurposed: "repurposed", st_ongoing: "ongoing",
+    st_overdue: "overdue", st_no_report_since: "no report since", st_unknown: "no report yet", status_as_of: "Latest status (date · source)",
   },
 };
 

@@ -25,6 +25,7 @@ FILES = (
     "violations/sql/evaluate.sql",
     "tiles/sql/data_versions.sql",
     "notify/sql/outbox.sql",
+    "campaign/sql/signoffs.sql",
 )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from geo.kernel import tabular
 from geo.progress.summary import MU_PER_HA
-from geo.progress.vocab import FUNDING_ZH, RESTORATION_STATUS_ZH, TASK_STATUS_ZH
+from geo.progress.vocab import FUNDING_ZH, RESTORATION_STATUS_ZH, TASK_STATE_ZH
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,21 @@ def _zh(mapping: dict[str, str], key: str) -> Callable[[dict[str, Any], str], An
     )
 
 
+def _completion(row: dict[str, Any], lang: str) -> str | None:
+    """The date the text gives, or "by <cut-off>, date not given"."""
+    c = row.get("completion")
+    if not c:
+        return None
+    if c.get("date"):
+        return (
+            c["date"]
+            if not (c.get("precision") or "").startswith("by_")
+            else (f"截至{c['date']}" if lang == "zh" else f"by {c['date']}")
+        )
+    by = c.get("known_by")
+    return f"截至{by}已完成，未注明日期" if lang == "zh" else f"by {by}, date not given"
+
+
 def _yes_no(key: str) -> Callable[[dict[str, Any], str], Any]:
     def f(row, lang):
         v = row.get(key)
@@ -79,6 +94,7 @@ RESTORATION_COLUMNS: Sequence[Column] = (
     Column("funding", "Funding", "资金来源", 12, _zh(FUNDING_ZH, "funding")),
     Column("deadline", "Deadline", "完成时限", 12),
     Column("overdue", "Overdue", "是否逾期", 8, _yes_no("overdue")),
+    Column("completion", "Completed", "完成时间", 16, lambda r, lang: _completion(r, lang)),
     Column("responsible_unit", "Responsible unit", "责任单位", 26),
     Column("last_event_date", "Last update", "最近更新", 12),
     Column("last_note", "Last note", "最新进展", 40),
@@ -92,6 +108,13 @@ TASK_COLUMNS: Sequence[Column] = (
     Column("title", "Problem", "问题", 50),
     Column("region_name", "Region", "地区", 14),
     Column(
+        "charged_places",
+        "Charged to",
+        "整改责任地区",
+        18,
+        lambda r, lang: "、".join(r.get("charged_places") or []),
+    ),
+    Column(
         "deadline",
         "Deadline",
         "整改时限",
@@ -101,8 +124,12 @@ TASK_COLUMNS: Sequence[Column] = (
         ),
     ),
     Column("deadline_text", "Deadline (as written)", "整改时限（原文）", 18),
-    Column("status", "Status", "整改进展", 14, _zh(TASK_STATUS_ZH, "status")),
+    # The report's own words, never rewritten; the derived state next to them.
+    Column("status_words", "Status (as reported)", "整改进展情况（原文）", 24),
+    Column("status_date", "Status as of", "进展截至", 12),
+    Column("state", "State", "状态", 14, _zh(TASK_STATE_ZH, "state")),
     Column("overdue", "Overdue", "是否逾期", 8, _yes_no("overdue")),
+    Column("completion", "Completed", "完成时间", 16, lambda r, lang: _completion(r, lang)),
     Column("lead_unit", "Lead unit", "牵头单位", 20),
     Column("responsible_units", "Responsible units", "责任单位", 30),
     Column("last_update", "Last update", "最近更新", 12),

@@ -52,9 +52,12 @@ async def task_listing(
     region: str | None = None,
     party: str | None = None,
     feature_id: int | None = None,
+    state: str | None = None,
 ) -> Listing:
     """The tasks that exist as of ``as_of`` (the rectification-task ledger)."""
-    rows = await tasks.list_tasks(conn, as_of, status, overdue, round_, region, party, feature_id)
+    rows = await tasks.list_tasks(
+        conn, as_of, status, overdue, round_, region, party, feature_id, state=state
+    )
     return Listing(
         as_of, rows, "tasks", ledger.TASK_COLUMNS, ("rectification_tasks", "整改任务台账")
     )

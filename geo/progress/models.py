@@ -30,6 +30,8 @@ from geo.progress.vocab import (
     DEADLINE_KINDS,
     FUNDING,
     NO_DATE,
+    NOTE_KINDS,
+    PRECISIONS,
     RESTORATION_STATUSES,
     TASK_STATUSES,
     sql_in,
@@ -112,6 +114,18 @@ class RectificationTask(Base):
     )
     units_note: Mapped[str | None] = mapped_column(Text)
     region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
+    # The problem the task belongs to (0015_campaign_structure) and who must act: the places the
+    # texts charge, verbatim, and the codes of those with a boundary here.
+    problem_code: Mapped[str | None] = mapped_column(
+        ForeignKey("campaign_problems.code", ondelete="SET NULL")
+    )
+    charged_places: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), nullable=False, server_default="{}"
+    )
+    charged_regions: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), nullable=False, server_default="{}"
+    )
+    progress_text: Mapped[str | None] = mapped_column(Text)
     source: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now()
@@ -147,9 +161,18 @@ class TaskNote(Base):
     recorded_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now()
     )
+    # What the note is, and how exactly the text dates it: note_date is the day by which the
+    # fact is certain (the end of the month a "2022年6月" names), date_text the date as given.
+    kind: Mapped[str | None] = mapped_column(Text)
+    date_precision: Mapped[str | None] = mapped_column(Text)
+    date_text: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         CheckConstraint(f"status IS NULL OR {sql_in('status', TASK_STATUSES)}", name="status"),
+        CheckConstraint(f"kind IS NULL OR {sql_in('kind', NOTE_KINDS)}", name="kind"),
+        CheckConstraint(
+            f"date_precision IS NULL OR {sql_in('date_precision', PRECISIONS)}", name="precision"
+        ),
         Index("ix_task_notes_task_date", "task_id", "note_date", "id"),
     )
 

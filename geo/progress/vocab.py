@@ -34,6 +34,20 @@ DEADLINE_KINDS = ("date", "immediate_ongoing", "date_then_ongoing")
 # The deadline kind with no date (立行立改，长期坚持).
 NO_DATE = "immediate_ongoing"
 
+# A task's notes: opened at the feedback, a dated statement of its progress text, the
+# dated completion it states, the report's status at its cut-off, a note written later.
+NOTE_KINDS = ("opened", "dated_fact", "completion", "report_status", "update")
+# "by_…": the text bounds the date ("截至6月底…已完成"): true by the end of that period.
+PRECISIONS = ("day", "month", "year", "by_day", "by_month", "by_year")
+
+# A task's state as of a date, derived from its notes (geo.progress.tasks):
+#   completed        the latest known status is complete
+#   in_progress / ongoing  the latest known status, the deadline not passed
+#   overdue          deadline passed and a status dated on/after it says not complete
+#   no_report_since  deadline passed, the latest status is dated before the deadline
+#   unknown          no status reported yet as of the date (never overdue)
+TASK_STATES = ("completed", "ongoing", "in_progress", "overdue", "no_report_since", "unknown")
+
 RESTORATION_STATUS_ZH = {
     "not_started": "未启动",
     "planned": "已编制方案",
@@ -43,7 +57,15 @@ RESTORATION_STATUS_ZH = {
     "repurposed": "转型利用",
 }
 FUNDING_ZH = {"public": "财政资金", "social_capital": "社会资本", "mixed": "混合"}
-TASK_STATUS_ZH = {"completed": "已完成", "in_progress": "正在持续推进", "ongoing": "长期坚持"}
+# Ledger labels of the task statuses. The reports' own words are kept per task (its
+# status_text, e.g. "已按要求整改，长期坚持"); these label the derived states only.
+TASK_STATUS_ZH = {"completed": "已完成", "in_progress": "推进中", "ongoing": "长期坚持"}
+TASK_STATE_ZH = {
+    **TASK_STATUS_ZH,
+    "overdue": "逾期未完成",
+    "no_report_since": "此后未见报告",
+    "unknown": "尚无报告",
+}
 
 
 def sql_in(column: str, values: tuple[str, ...]) -> str:
@@ -62,4 +84,5 @@ def for_client() -> dict[str, Any]:
         "closed": list(CLOSED),
         "task_statuses": list(TASK_STATUSES),
         "deadline_kinds": list(DEADLINE_KINDS),
+        "task_states": list(TASK_STATES),
     }

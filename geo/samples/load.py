@@ -10,6 +10,7 @@ from sqlalchemy import Connection, text
 
 from geo.catalog.validation import validate_attributes
 from geo.kernel.db import set_write_context
+from geo.samples import campaign as campaign_samples
 from geo.samples import progress as progress_samples
 
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_layers"
@@ -54,9 +55,21 @@ def _read(name: str) -> dict:
 
 
 def load_samples(conn: Connection) -> dict[str, int]:
-    """Upsert regions, then every feature layer, in the caller's transaction.
-    Returns the row count of each layer afterwards. Its writes are audited as
-    ``load-samples``; an unchanged rerun writes (and audits) nothing."""
+    """Upsert regions, every feature layer, restoration records, the campaign's problems and
+    tasks, in the caller's transaction. Returns the row counts afterwards. Its writes are
+    audited as ``load-samples``; an unchanged rerun writes (and audits) nothing."""
+    counts = load_layers(conn)
+    progress_samples.load_restoration(conn)
+    campaign_samples.load_problems(conn)
+    progress_samples.load_tasks(conn)
+    campaign_samples.load_structure(conn)
+    counts.update(progress_samples.counts(conn))
+    counts.update(campaign_samples.counts(conn))
+    return counts
+
+
+def load_layers(conn: Connection) -> dict[str, int]:
+    """Upsert the regions and the feature layers only (the tables every release has had)."""
     set_write_context(conn, "load-samples")
     regions = _read("regions")
     conn.execute(
@@ -70,7 +83,6 @@ def load_samples(conn: Connection) -> dict[str, int]:
             " WHERE region_code IS DISTINCT FROM rm_county_of(geom)"
         )
     )
-
     schemas = dict(conn.execute(text("SELECT name, attribute_schema FROM layers")).all())
     for layer in FEATURE_LAYERS:
         fc = _read(layer)
@@ -78,11 +90,6 @@ def load_samples(conn: Connection) -> dict[str, int]:
             attrs = {k: v for k, v in f["properties"].items() if k not in _COLUMN_PROPS}
             validate_attributes(schemas[layer], attrs, f"{layer} {f['properties'].get('code')}")
         conn.execute(text(_UPSERT_FEATURES), {"layer": layer, "fc": json.dumps(fc)})
-
     counts = dict(conn.execute(text("SELECT layer, count(*) FROM features GROUP BY layer")).all())
     counts["regions"] = conn.execute(text("SELECT count(*) FROM regions")).scalar_one()
-
-    progress_samples.load_restoration(conn)
-    progress_samples.load_tasks(conn)
-    counts.update(progress_samples.counts(conn))
     return counts

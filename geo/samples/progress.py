@@ -50,11 +50,13 @@ ORDER BY rec_no, ev_no
 _TASKS = """
 INSERT INTO rectification_tasks AS t (code, title, problem, round, party, category, section,
     deadline, deadline_kind, deadline_text, lead_unit, responsible_units, units_note,
-    region_code, source)
+    region_code, source, problem_code, charged_places, charged_regions, progress_text)
 SELECT x->>'code', x->>'title', x->>'problem', x->>'round', x->>'party', x->>'category',
        x->>'section', (x->>'deadline')::date, x->>'deadline_kind', x->>'deadline_text',
        x->>'lead_unit', ARRAY(SELECT jsonb_array_elements_text(x->'responsible_units')),
-       x->>'units_note', x->>'region_code', x->'source'
+       x->>'units_note', x->>'region_code', x->'source', x->>'problem_code',
+       ARRAY(SELECT jsonb_array_elements_text(x->'charged_places')),
+       ARRAY(SELECT jsonb_array_elements_text(x->'charged_regions')), x->>'progress_text'
 FROM jsonb_array_elements(CAST(:tasks AS jsonb)) AS x
 ON CONFLICT (code) DO UPDATE SET
     title = EXCLUDED.title, problem = EXCLUDED.problem, round = EXCLUDED.round,
@@ -62,27 +64,34 @@ ON CONFLICT (code) DO UPDATE SET
     deadline = EXCLUDED.deadline, deadline_kind = EXCLUDED.deadline_kind,
     deadline_text = EXCLUDED.deadline_text, lead_unit = EXCLUDED.lead_unit,
     responsible_units = EXCLUDED.responsible_units, units_note = EXCLUDED.units_note,
-    region_code = EXCLUDED.region_code, source = EXCLUDED.source
+    region_code = EXCLUDED.region_code, source = EXCLUDED.source,
+    problem_code = EXCLUDED.problem_code, charged_places = EXCLUDED.charged_places,
+    charged_regions = EXCLUDED.charged_regions, progress_text = EXCLUDED.progress_text
 WHERE (t.title, t.problem, t.round, t.party, t.category, t.section, t.deadline,
        t.deadline_kind, t.deadline_text, t.lead_unit, t.responsible_units, t.units_note,
-       t.region_code, t.source)
+       t.region_code, t.source, t.problem_code, t.charged_places, t.charged_regions,
+       t.progress_text)
   IS DISTINCT FROM
       (EXCLUDED.title, EXCLUDED.problem, EXCLUDED.round, EXCLUDED.party, EXCLUDED.category,
        EXCLUDED.section, EXCLUDED.deadline, EXCLUDED.deadline_kind, EXCLUDED.deadline_text,
        EXCLUDED.lead_unit, EXCLUDED.responsible_units, EXCLUDED.units_note,
-       EXCLUDED.region_code, EXCLUDED.source)
+       EXCLUDED.region_code, EXCLUDED.source, EXCLUDED.problem_code, EXCLUDED.charged_places,
+       EXCLUDED.charged_regions, EXCLUDED.progress_text)
 """
 
 _NOTES = """
 WITH src AS (
     SELECT t.id AS task_id, (n->>'date')::date AS note_date, n->>'status' AS status,
-           n->>'text' AS body, n->>'note' AS remark, xo.k, no.k AS j
+           n->>'text' AS body, n->>'note' AS remark, n->>'kind' AS kind,
+           n->>'precision' AS date_precision, n->>'date_text' AS date_text, xo.k, no.k AS j
     FROM jsonb_array_elements(CAST(:tasks AS jsonb)) WITH ORDINALITY AS xo(x, k)
     JOIN rectification_tasks t ON t.code = xo.x->>'code'
     CROSS JOIN LATERAL jsonb_array_elements(xo.x->'notes') WITH ORDINALITY AS no(n, k)
 )
-INSERT INTO task_notes (task_id, note_date, status, text, remark, actor)
-SELECT task_id, note_date, status, body, remark, :actor FROM src s
+INSERT INTO task_notes (task_id, note_date, status, text, remark, kind, date_precision,
+    date_text, actor)
+SELECT task_id, note_date, status, body, remark, kind, date_precision, date_text, :actor
+FROM src s
 WHERE NOT EXISTS (
     SELECT 1 FROM task_notes y WHERE y.task_id = s.task_id AND y.note_date = s.note_date
       AND y.status IS NOT DISTINCT FROM s.status AND y.text = s.body)

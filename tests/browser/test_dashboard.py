@@ -37,8 +37,13 @@ def test_dashboard_loads_with_filters_and_ledger_links(page: Page, live_server):
 
 def test_dashboard_charts_show_the_real_progress(page: Page, live_server):
     progress = api(live_server, "/progress", group_by="region")
-    overdue = api(live_server, "/tasks", overdue="true")["tasks"]
-    assert progress["groups"] and overdue  # the sample data has records and overdue tasks
+    # Overdue needs a status dated after the deadline; the reports' silence since their
+    # cut-off is "no report since", listed with the overdue ones, each with its state.
+    overdue = [
+        *api(live_server, "/tasks", state="overdue")["tasks"],
+        *api(live_server, "/tasks", state="no_report_since")["tasks"],
+    ]
+    assert progress["groups"] and overdue  # the sample data has records and silent tasks
     _open(page, live_server)
 
     bars = page.locator("#chart-status svg[data-chart=stacked] rect[data-key]")
@@ -62,6 +67,8 @@ def test_dashboard_charts_show_the_real_progress(page: Page, live_server):
     expect(rows).to_have_count(len(overdue))
     for task in overdue[:5]:
         expect(page.locator("#overdue-table")).to_contain_text(task["code"])
+        cell = page.locator(f'#overdue-table td[data-status="{task["state"]}"]').first
+        expect(cell).to_be_visible()
     assert page.console_log.errors() == []
 
 
@@ -88,7 +95,10 @@ def test_county_filter_changes_the_charts(page: Page, live_server):
         arg=series_before,
     )
     # the overdue tasks follow the county too
-    overdue = api(live_server, "/tasks", overdue="true", region="652324")["tasks"]
+    overdue = [
+        *api(live_server, "/tasks", state="overdue", region="652324")["tasks"],
+        *api(live_server, "/tasks", state="no_report_since", region="652324")["tasks"],
+    ]
     expect(page.locator("#overdue-table tbody tr")).to_have_count(max(1, len(overdue)))
     assert page.console_log.errors() == []
 

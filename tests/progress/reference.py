@@ -86,14 +86,32 @@ def raw_tasks(engine) -> tuple[list[dict], list[dict]]:
 
 
 def task_states(tasks: list[dict], notes: list[dict], as_of: date) -> dict[str, dict]:
+    """State from the evidence only: no status yet → unknown; a status dated on or after a
+    passed deadline that is not complete → overdue; a passed deadline with the latest status
+    dated before it → no report since; otherwise the latest status."""
     out = {}
     for t in tasks:
-        mine = [
-            n for n in notes if n["task_id"] == t["id"] and n["status"] and n["note_date"] <= as_of
-        ]
+        mine = [n for n in notes if n["task_id"] == t["id"] and n["note_date"] <= as_of]
         if not mine:
             continue
-        status = max(mine, key=lambda n: (n["note_date"], n["id"]))["status"]
-        overdue = t["deadline"] is not None and t["deadline"] < as_of and status != "completed"
-        out[t["code"]] = {**t, "status": status, "overdue": overdue}
+        known = [n for n in mine if n["status"]]
+        latest = max(known, key=lambda n: (n["note_date"], n["id"])) if known else None
+        passed = t["deadline"] is not None and t["deadline"] < as_of
+        if latest is None:
+            state = "unknown"
+        elif latest["status"] == "completed":
+            state = "completed"
+        elif passed and latest["note_date"] >= t["deadline"]:
+            state = "overdue"
+        elif passed:
+            state = "no_report_since"
+        else:
+            state = latest["status"]
+        out[t["code"]] = {
+            **t,
+            "status": latest and latest["status"],
+            "status_date": latest and latest["note_date"],
+            "state": state,
+            "overdue": state == "overdue",
+        }
     return out

@@ -142,8 +142,15 @@ def test_overdue_tasks_match_independent_computation(client, engine, as_of):
     body = client.get("/tasks", params=params).json()
     assert [t["code"] for t in body["tasks"]] == expected
     assert all(t["overdue"] and t["status"] != "completed" for t in body["tasks"])
+    # every overdue item carries the date and source of its latest status
+    assert all(t["status_date"] and t["status_source"] for t in body["tasks"])
     summary = client.get("/tasks/summary", params={"as_of": as_of} if as_of else {}).json()
     assert summary["overdue"] == len(expected)
+    states = ref.task_states(tasks, notes, d)
+    silent = sorted(c for c, t in states.items() if t["state"] == "no_report_since")
+    assert summary["no_report_since"] == len(silent)
+    listed = client.get("/tasks", params={"state": "no_report_since", "as_of": d}).json()
+    assert [t["code"] for t in listed["tasks"]] == silent
 
 
 def test_task_summary_reproduces_report_totals(client):
@@ -157,10 +164,10 @@ def test_task_summary_reproduces_report_totals(client):
     for t in done["tasks"]:
         by_party[t["party"]] = by_party.get(t["party"], 0) + 1
     assert by_party == {"changji": 45, "xinjiang": 14, "bingtuan": 19}
+    # Before any report the tasks exist (opened at the feedback) but their state is unknown.
     before = client.get("/tasks/summary", params={"as_of": "2022-03-01"}).json()
-    assert before["total"] == 45 and before["by_status"] == {
-        "in_progress": {"count": 45, "overdue": 0}
-    }
+    assert before["total"] == 45 and before["by_state"] == {"unknown": 45}
+    assert before["overdue"] == 0
 
 
 def test_task_filters(client):
@@ -176,7 +183,10 @@ def test_task_filters(client):
     assert client.get("/tasks", params={"status": "done"}).status_code == 400
     one = client.get("/tasks/BT-C2-30").json()
     assert one["deadline"] == "2022-08-31" and one["status"] == "completed"
-    assert len(one["feature_ids"]) == 1 and len(one["notes"]) == 2
+    assert len(one["feature_ids"]) == 1 and len(one["notes"]) == 3
+    # "2022年4月…已整改" dates the completion: month precision, with its quote
+    assert one["completion"]["date"] == "2022-04" and one["completion"]["precision"] == "month"
+    assert one["completion"]["given"] is True
     assert client.get("/tasks/NOPE").status_code == 404
 
 
