@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        imports.clean_spool()  # uploads a crashed process left behind
         app.state.engine = async_engine(settings)
         # Blocking work (imports through COPY, file exports) runs in threads on this one.
         app.state.sync_engine = sync_engine(settings)

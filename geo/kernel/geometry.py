@@ -67,6 +67,10 @@ def parse_json(raw: bytes, what: str = "body") -> Any:
         return json.loads(raw, parse_constant=_constant)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InvalidParameter(f"{what}: not valid JSON ({exc})", parameter=what) from None
+    except RecursionError:
+        raise InvalidParameter(f"{what}: JSON nested too deeply", parameter=what) from None
+    except ValueError as exc:  # an integer literal of thousands of digits
+        raise InvalidParameter(f"{what}: {exc}", parameter=what) from None
 
 
 def _position(pos: Any, lat_index: int | None) -> None:
