@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from app.auth import Editor
+from app.auth import Editor, OptionalUser
 from app.deps import CollectionDep, ConnDep, EngineDep, SettingsDep, reject_unknown
 from app.render.links import GEOJSON, url
 from geo.catalog import history, items
@@ -163,16 +163,19 @@ async def delete_item(
 
 @router.get(
     "/collections/{collectionId}/items/{featureId}/history",
-    summary="Every audited change of a feature (who, when, before, after)",
+    summary="Every audited change of a feature (when, before, after; who for key holders)",
 )
 async def item_history(
     request: Request,
     conn: ConnDep,
     coll: EditableDep,
+    principal: OptionalUser,
     featureId: str,  # noqa: N803
 ):
     reject_unknown(request, set())
     entries = await history.feature_history(conn, coll, featureId)
+    if principal is None:  # anonymous callers see what changed, not who changed it
+        entries = [{k: v for k, v in e.items() if k not in ("actor", "user_id")} for e in entries]
     about = url(request, f"/collections/{coll.id}/items/{featureId}")
     return JSONResponse(
         {
