@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from app import errors
+from app import errors, openapi
 from app.connection import OneConnectionPerRequest
 from app.limits import BodyLimit
 from app.routers import (
@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, settings=settings)
     app.add_middleware(OneConnectionPerRequest, retry_after=settings.retry_after_s)
     errors.install(app)
+    openapi.install(app)
     app.include_router(landing.router)
     app.include_router(features.build_router(settings))
     app.include_router(transactions.build_router(settings))

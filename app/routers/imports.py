@@ -21,6 +21,7 @@ from starlette.datastructures import UploadFile
 
 from app.auth import Editor
 from app.deps import reject_unknown
+from app.openapi import BODIES
 from app.routers.ogc.transactions import EditableDep
 from geo.files.load import ImportOptions, run_import
 from geo.kernel.config import Settings
@@ -80,6 +81,7 @@ def build_router(settings: Settings) -> APIRouter:
             "All or nothing by default (`mode=all`); `mode=partial` loads the good rows. The "
             "report lists every rejected row (1-based feature number) and why."
         ),
+        openapi_extra=BODIES["upload"],
     )
     async def import_file(
         request: Request,
