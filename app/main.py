@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["ETag", "Location", "Content-Crs"],
     )
     app.add_middleware(BodyLimit, settings=settings)
-    app.add_middleware(OneConnectionPerRequest, retry_after=settings.retry_after_s)
+    app.add_middleware(OneConnectionPerRequest, settings=settings)
     errors.install(app)
     openapi.install(app)
     app.include_router(landing.router)

@@ -25,6 +25,7 @@ from app.openapi import BODIES
 from app.routers.ogc.transactions import EditableDep
 from geo.files.load import ImportOptions, run_import
 from geo.kernel.config import Settings
+from geo.kernel.db import set_statement_timeout
 from geo.kernel.errors import InvalidInput, InvalidParameter
 
 SPOOL_PREFIX = "rm-import-"
@@ -113,6 +114,7 @@ def build_router(settings: Settings) -> APIRouter:
 
             def work():
                 with request.app.state.sync_engine.begin() as conn:
+                    set_statement_timeout(conn, settings.import_statement_timeout_ms)
                     return run_import(conn, coll, path, settings, options, principal, filename=name)
 
             report = await run_in_threadpool(work)
