@@ -24,18 +24,26 @@ def _migrate(args, settings: Settings) -> int:
 
 
 def _load_samples(args, settings: Settings) -> int:
+    """Sample layers into an empty database (the start-up path of ``make run``); with
+    ``--force`` upserted whatever the database holds (edits to sample features are undone
+    and deleted ones come back: an explicit choice, never a side effect of starting)."""
     from geo.kernel.db import sync_engine
-    from geo.samples.load import load_samples
+    from geo.samples.load import load_samples, load_samples_if_empty
     from geo.violations.counts import open_violations
 
     engine = sync_engine(settings)
     with engine.begin() as conn:
-        counts = load_samples(conn)
+        counts = load_samples(conn) if args.force else load_samples_if_empty(conn)
+    if counts is None:
+        print("the database already holds data: sample layers not loaded (--force reloads)")
+        engine.dispose()
+        return 0
     for name, n in sorted(counts.items()):
         print(f"{name:24s} {n:6d}")
     # Violations follow the data: the triggers on features evaluated the rules on load.
     with engine.connect() as conn:
         print(f"{'violations (open)':24s} {open_violations(conn):6d}")
+    engine.dispose()
     return 0
 
 
@@ -164,9 +172,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="change nothing: exit 0 at head, 1 if not (2: no db)"
     )
     m.set_defaults(func=_migrate)
-    sub.add_parser("load-samples", help="load sample_layers/ (idempotent)").set_defaults(
-        func=_load_samples
+    ls = sub.add_parser("load-samples", help="load sample_layers/ into an empty database")
+    ls.add_argument(
+        "--force",
+        action="store_true",
+        help="upsert the samples even into a database with data (reverts edits to them)",
     )
+    ls.set_defaults(func=_load_samples)
     ev = sub.add_parser("evaluate", help="re-evaluate violation rules over every feature")
     ev.add_argument("--rule", type=int, action="append", metavar="ID", help="only this rule")
     ev.set_defaults(func=_evaluate)

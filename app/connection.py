@@ -9,19 +9,32 @@ from __future__ import annotations
 import anyio
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from geo.kernel.config import Settings
 from geo.kernel.db import RequestConnection
+
+_READS = {"GET", "HEAD", "OPTIONS"}
+
+
+def statement_timeout_ms(settings: Settings, method: str, path: str) -> int:
+    """The statement timeout of a request's route class: imports, writes, reads."""
+    if path.endswith("/import"):
+        return settings.import_statement_timeout_ms
+    if method in _READS:
+        return settings.read_statement_timeout_ms
+    return settings.write_statement_timeout_ms
 
 
 class OneConnectionPerRequest:
-    def __init__(self, app: ASGIApp, retry_after: int):
+    def __init__(self, app: ASGIApp, settings: Settings):
         self.app = app
-        self.retry_after = retry_after
+        self.settings = settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        db = RequestConnection(scope["app"].state.engine, self.retry_after)
+        timeout = statement_timeout_ms(self.settings, scope["method"], scope["path"])
+        db = RequestConnection(scope["app"].state.engine, self.settings.retry_after_s, timeout)
         scope.setdefault("state", {})["db"] = db
         try:
             await self.app(scope, receive, send)

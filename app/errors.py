@@ -8,6 +8,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -55,6 +56,15 @@ def install(app: FastAPI) -> None:
             status, "InvalidParameterValue" if status == 400 else "InvalidInput", message
         )
 
+    @app.exception_handler(ValidationError)
+    async def _model_validation(request: Request, exc: ValidationError):
+        # A body re-validated inside the domain (e.g. a PATCH merged into the stored rule).
+        parts = [
+            f"{'.'.join(str(p) for p in e.get('loc', ())) or 'body'}: {e.get('msg', 'invalid')}"
+            for e in exc.errors()
+        ]
+        return error_response(422, "InvalidInput", "; ".join(parts))
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
         code = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "HTTPError")
@@ -74,6 +84,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     async def _db_down(request: Request, exc: OperationalError):
+        if getattr(exc.orig, "sqlstate", None) == "57014":  # a statement timeout
+            return await _db_error(request, exc)
         log.error("database unavailable: %s", exc)
         return error_response(
             503, "DatabaseUnavailable", "the database is not answering", {"Retry-After": "5"}
@@ -81,9 +93,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _db_error(request: Request, exc: DBAPIError):
-        known = from_database(exc)  # region-scope trigger → 403, unique violation → 409
+        # region-scope trigger → 403, unique violation → 409, data exception → 400,
+        # statement timeout → 503
+        known = from_database(exc)
         if known is not None:
-            return error_response(known.status, known.code, known.description)
+            retry = getattr(known, "retry_after", None)
+            headers = {"Retry-After": str(retry)} if retry is not None else None
+            return error_response(known.status, known.code, known.description, headers)
         log.exception("database error on %s %s", request.method, request.url.path)
         return error_response(500, "ServerError", "internal error; it has been logged")
 

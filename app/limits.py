@@ -1,7 +1,9 @@
 """Request body limits, enforced before the body is read: a Content-Length over the limit is
 refused at once, and a body without one (chunked) is cut off as soon as it passes the limit.
 Imports (multipart uploads to ``…/import``) have their own, larger limit; the site check a
-smaller one. This is the one place bodies are limited."""
+smaller one; inspection photos theirs (photo_max_bytes plus the multipart envelope). This is
+the one place bodies are limited. URLs holding a NUL byte (raw or %00) are refused here too:
+no text column, file name or log line can take one."""
 
 from __future__ import annotations
 
@@ -12,6 +14,13 @@ from geo.kernel.config import Settings
 from geo.kernel.errors import PayloadTooLarge
 
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
+# Room for the multipart boundaries and part headers around a photo at its size limit.
+_MULTIPART_ENVELOPE = 64 * 1024
+
+
+def _has_nul(scope: Scope) -> bool:
+    query = scope.get("query_string", b"")
+    return "\x00" in scope["path"] or b"%00" in query or b"\x00" in query
 
 
 class BodyLimit:
@@ -20,15 +29,24 @@ class BodyLimit:
         self.body = settings.max_body_bytes
         self.upload = settings.max_upload_bytes
         self.site = settings.site_max_body_bytes
+        self.photo = settings.photo_max_bytes + _MULTIPART_ENVELOPE
 
     def limit_for(self, path: str) -> tuple[int, str]:
         if path.endswith("/import"):
             return self.upload, "upload"
         if path == "/checks/site":
             return self.site, "body"
+        if path.startswith("/inspections/") and path.endswith("/photos"):
+            return self.photo, "photo upload"
         return self.body, "body"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _has_nul(scope):
+            response = error_response(
+                400, "InvalidParameterValue", "the URL holds a NUL byte (%00); remove it"
+            )
+            await response(scope, receive, send)
+            return
         if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
             await self.app(scope, receive, send)
             return

@@ -8,7 +8,7 @@ from brotli_asgi import BrotliMiddleware
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from app import errors, observability
+from app import errors, observability, openapi
 from app.connection import OneConnectionPerRequest
 from app.limits import BodyLimit
 from app.routers import (
@@ -44,6 +44,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        imports.clean_spool()  # uploads a crashed process left behind
         app.state.engine = async_engine(settings)
         # Blocking work (imports through COPY, file exports) runs in threads on this one.
         app.state.sync_engine = sync_engine(settings)
@@ -79,7 +80,7 @@ def create_app(
         expose_headers=["ETag", "Location", "Content-Crs", "X-Request-ID"],
     )
     app.add_middleware(BodyLimit, settings=settings)
-    app.add_middleware(OneConnectionPerRequest, retry_after=settings.retry_after_s)
+    app.add_middleware(OneConnectionPerRequest, settings=settings)
     errors.install(app)
     _include_routers(app, settings, notify_settings or NotifySettings())
     app.mount("/static", VersionedStatic(directory=STATIC), name="static")
@@ -88,6 +89,7 @@ def create_app(
     metrics.add(
         observability.StatsGauges(app, "rm_notify", "Notification outbox", notify_queue_stats)
     )
+    openapi.install(app)
     return app
 
 

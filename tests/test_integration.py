@@ -90,7 +90,7 @@ def test_patch_with_etag_re_evaluates_violations_and_keeps_history(
     )
     assert resolved == (0, len(open_now)), "the overlap is gone: resolved by data, not deleted"
 
-    history = write_client.get(f"{url}/history").json()
+    history = write_client.get(f"{url}/history", headers=manas_editor).json()
     entries = (
         history if isinstance(history, list) else history.get("history", history.get("changes"))
     )

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from app.auth import OptionalUser
 from app.deps import ConnDep, SettingsDep, reject_unknown
+from app.openapi import BODIES
 from geo.violations import check_point, check_site
 from geo.violations.project_types import PROJECT_TYPES, ProjectType, rules_by_type
 
@@ -38,6 +39,7 @@ async def point(
 
 @router.post(
     "/checks/site",
+    openapi_extra=BODIES["site"],
     summary="Site check (选址符合性审查) of a proposed polygon against every protected layer",
     description=(
         "Body: a GeoJSON Polygon/MultiPolygon geometry or a Feature with one. `crs` gives the "

@@ -12,7 +12,9 @@ with a WKT column or lon/lat columns. Coordinates come out in WGS 84 lon/lat, 2D
 
 from __future__ import annotations
 
+import codecs
 import re
+import shutil
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -57,6 +59,39 @@ class SourceFile:
     total: int
     layer: str | None = None
     notes: list[str] = field(default_factory=list)
+    read_encoding: str | None = None  # what GDAL is told (None once a CSV is recoded)
+
+
+def _scrub(exc: Exception, path: Path) -> str:
+    """A GDAL message without the server's spool directory (only the file's own name)."""
+    return " ".join(str(exc).replace(str(path.parent) + "/", "").split())[:300]
+
+
+def _is_utf8(encoding: str) -> bool:
+    try:
+        return codecs.lookup(encoding).name == "utf-8"
+    except LookupError:
+        raise InvalidParameter(
+            f"encoding: unknown encoding {encoding!r} (e.g. GBK, GB18030, UTF-8)",
+            parameter="encoding",
+        ) from None
+
+
+def _to_utf8(path: Path, encoding: str) -> Path:
+    """A UTF-8 copy of a CSV in another encoding, recoded as a stream (GDAL's Arrow reader
+    takes UTF-8 only)."""
+    out = path.with_name(path.stem + ".utf8.csv")
+    try:
+        with (
+            open(path, encoding=encoding, newline="") as src,
+            open(out, "w", encoding="utf-8", newline="") as dst,
+        ):
+            shutil.copyfileobj(src, dst, 1 << 20)
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            f"file: not valid {encoding} text (at byte {exc.start}); check encoding"
+        ) from None
+    return out
 
 
 def _parse_crs_param(value: str | None) -> str | None:
@@ -99,6 +134,14 @@ def open_source(
         shp_parts = {p.suffix.lower() for p in path.parent.glob(path.stem + ".*")}
     if kind == "json":
         kind = "geojson"
+    read_encoding = encoding
+    if encoding is not None and kind != "shp" and not _is_utf8(encoding):
+        if kind != "csv":  # GDAL's Arrow reader recodes Shapefiles only
+            raise InvalidParameter(
+                f"encoding: {kind} files are UTF-8; encoding applies to Shapefiles and CSV",
+                parameter="encoding",
+            )
+        gdal_path, read_encoding = str(_to_utf8(path, encoding)), None
     strict = False
     if kind == "shp":
         if ".prj" not in shp_parts and crs_param is None:
@@ -108,17 +151,20 @@ def open_source(
             )
         if encoding is None and ".cpg" not in shp_parts:
             encoding, strict = "UTF-8", True
+    if kind == "csv" and encoding is None:
+        strict = True  # a CSV names no encoding: UTF-8 or a clear refusal
     try:
         info = pyogrio.read_info(
-            gdal_path, layer=layer, encoding=encoding, force_feature_count=True
+            gdal_path, layer=layer, encoding=read_encoding, force_feature_count=True
         )
     except pyogrio.errors.DataSourceError as exc:
-        raise InvalidInput(f"file: GDAL cannot read it ({exc})") from None
+        raise InvalidInput(f"file: GDAL cannot read it ({_scrub(exc, path)})") from None
     file_crs = info.get("crs")
     if kind == "csv":
         file_crs = None
     chosen = crs_param or file_crs or "EPSG:4326"
     src = SourceFile(gdal_path, kind, chosen, encoding, strict, int(info["features"]), layer)
+    src.read_encoding = read_encoding
     if crs_param and file_crs and crs_param != GCJ02:
         src.notes.append(f"crs {crs} overrides the file's own CRS")
     return src
@@ -171,12 +217,12 @@ def read_batches(src: SourceFile, batch_size: int = BATCH) -> Iterator[Batch]:
     """Batches of (attributes, WGS 84 2D geometries). Raises InvalidInput on decode errors."""
     transform = _transformer(src.crs)
     row = 1
-    kwargs = {"encoding": src.encoding} if src.encoding else {}
+    kwargs = {"encoding": src.read_encoding} if src.read_encoding else {}
     with open_arrow(
         src.path, layer=src.layer, batch_size=batch_size, use_pyarrow=True, **kwargs
     ) as (meta, reader):
         geom_col = meta.get("geometry_name") or "wkb_geometry"
-        for rb in reader:
+        for rb in _checked(reader, src):
             if src.strict_utf8:
                 _check_utf8(rb, row)
             names = [n for n in rb.schema.names if n != geom_col]
@@ -202,6 +248,26 @@ def read_batches(src: SourceFile, batch_size: int = BATCH) -> Iterator[Batch]:
             row += rb.num_rows
 
 
+def _checked(reader, src: SourceFile) -> Iterator[pa.RecordBatch]:
+    """The reader's batches; text GDAL could not decode is the file's fault, with a hint."""
+    it = iter(reader)
+    while True:
+        try:
+            rb = next(it)
+        except StopIteration:
+            return
+        except pa.ArrowInvalid as exc:
+            if "UTF8" not in str(exc).upper().replace("-", ""):
+                raise InvalidInput(
+                    f"file: unreadable ({' '.join(str(exc).split())[:200]})"
+                ) from None
+            raise InvalidInput(
+                "file: its text is not UTF-8; it looks like GBK/GB18030, common for Chinese "
+                "data: pass encoding=GBK (or the right one)"
+            ) from None
+        yield rb
+
+
 def _check_utf8(rb: pa.RecordBatch, first_row: int) -> None:
     for name, col in zip(rb.schema.names, rb.columns, strict=True):
         if not pa.types.is_string(col.type):
@@ -211,6 +277,6 @@ def _check_utf8(rb: pa.RecordBatch, first_row: int) -> None:
         except pa.ArrowInvalid:
             raise InvalidInput(
                 f"file: the text of column {name!r} (rows from {first_row}) is not UTF-8 and "
-                "the Shapefile has no .cpg; it looks like GBK/GB18030, common for Chinese "
-                "data: pass encoding=GBK (or the right one)"
+                "the file does not name its encoding (no .cpg); it looks like GBK/GB18030, "
+                "common for Chinese data: pass encoding=GBK (or the right one)"
             ) from None

@@ -19,6 +19,8 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
+from geo.kernel.errors import InvalidInput
+
 try:  # HEIC (iPhone photos); without it HEIC bytes are kept but their EXIF is not read.
     from pillow_heif import register_heif_opener
 
@@ -83,12 +85,16 @@ def _taken_at(exif, sub) -> datetime | None:
 
 
 def read_meta(data: bytes, content_type: str) -> PhotoMeta:
-    """EXIF time and GPS position, when the photo carries them."""
+    """EXIF time and GPS position, when the photo carries them. An image that declares more
+    pixels than Pillow's MAX_IMAGE_PIXELS (a decompression bomb) is refused."""
     if content_type == "image/heic" and not HEIF:
         return PhotoMeta(None, None, None, False)
     try:
         with Image.open(io.BytesIO(data)) as img:
+            _check_pixels(img.size)
             exif = img.getexif()
+    except Image.DecompressionBombError:
+        _check_pixels(None)
     except (UnidentifiedImageError, OSError, ValueError):
         return PhotoMeta(None, None, None, False)
     sub = exif.get_ifd(_EXIF_IFD)
@@ -99,6 +105,16 @@ def read_meta(data: bytes, content_type: str) -> PhotoMeta:
         if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
             lon = lat = None
     return PhotoMeta(_taken_at(exif, sub), lon, lat, True)
+
+
+def _check_pixels(size: tuple[int, int] | None) -> None:
+    limit = Image.MAX_IMAGE_PIXELS
+    if size is None or (limit and size[0] * size[1] > limit):
+        declared = f"{size[0]} × {size[1]} pixels" if size else "more pixels than allowed"
+        raise InvalidInput(
+            f"file: the image declares {declared}; at most {limit} pixels are accepted "
+            "(a decompression bomb is refused)"
+        )
 
 
 def store(photo_dir: str | Path, data: bytes, content_type: str) -> tuple[str, Path]:

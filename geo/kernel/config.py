@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     # How long a request waits for a pooled connection before it is answered 503.
     pool_timeout_s: float = Field(2.0, gt=0, le=60)
     retry_after_s: int = Field(2, ge=1, description="Retry-After of a 503 when the pool is full")
+    # Statement timeouts per route class (0: none). A statement that runs longer is cancelled
+    # and the request answered 503 + Retry-After. A streamed page or export is many short
+    # FETCH statements, so the timeout bounds each of them, not the whole download.
+    read_statement_timeout_ms: int = Field(30_000, ge=0, description="GET/HEAD requests")
+    write_statement_timeout_ms: int = Field(60_000, ge=0, description="POST/PUT/PATCH/DELETE")
+    import_statement_timeout_ms: int = Field(600_000, ge=0, description="…/import uploads")
     items_default_limit: int = Field(100, ge=1, le=10_000)
     items_max_limit: int = Field(10_000, ge=1, le=100_000)
     # numberMatched is only reported when counting finishes within this budget.

@@ -81,6 +81,19 @@ def set_write_context(
     conn.execute(_WRITE_CONTEXT_SQL, write_context(actor, user_id, regions))
 
 
+_STATEMENT_TIMEOUT_SQL = text("SELECT set_config('statement_timeout', :ms, false)")
+
+
+def statement_timeout(ms: int) -> dict[str, str]:
+    """The parameters of ``_STATEMENT_TIMEOUT_SQL`` (0: no timeout)."""
+    return {"ms": f"{int(ms)}ms"}
+
+
+def set_statement_timeout(conn: Connection, ms: int) -> None:
+    """For the caller's transaction only (sync connections: imports run in a thread)."""
+    conn.execute(text("SELECT set_config('statement_timeout', :ms, true)"), statement_timeout(ms))
+
+
 class RequestConnection:
     """The one pooled connection of a request: taken on first use (a request that never
     touches the database holds none), shared by every step of the request (key lookup,
@@ -92,20 +105,31 @@ class RequestConnection:
     engine uses the request's connection too. A full pool is waited on for the engine's
     bounded ``pool_timeout`` and then refused with :class:`Overloaded` (503)."""
 
-    def __init__(self, engine: AsyncEngine, retry_after: int = 2):
+    def __init__(self, engine: AsyncEngine, retry_after: int = 2, statement_timeout_ms: int = 0):
         self.engine = engine
         self.retry_after = retry_after
+        self.statement_timeout_ms = statement_timeout_ms
         self._conn: AsyncConnection | None = None
 
     async def get(self) -> AsyncConnection:
         if self._conn is None:
             try:
-                self._conn = await self.engine.connect()
+                conn = await self.engine.connect()
             except PoolTimeout:
                 raise Overloaded(
                     "every database connection is busy; retry shortly",
                     retry_after=self.retry_after,
                 ) from None
+            try:
+                # Set at every checkout: a pooled connection keeps the previous request's.
+                await conn.execute(
+                    _STATEMENT_TIMEOUT_SQL, statement_timeout(self.statement_timeout_ms)
+                )
+                await conn.commit()  # session-level: it outlives this transaction
+            except BaseException:
+                await conn.close()
+                raise
+            self._conn = conn
         return self._conn
 
     @asynccontextmanager

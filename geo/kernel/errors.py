@@ -94,6 +94,22 @@ class PreconditionRequired(ServiceError):
     code = "PreconditionRequired"
 
 
+class TimedOut(DatabaseUnavailable):
+    """A statement ran past its route class's statement_timeout (geo.kernel.db)."""
+
+    code = "Timeout"
+
+    def __init__(self, description: str, *, retry_after: int):
+        super().__init__(description)
+        self.retry_after = retry_after
+
+
+# SQLSTATE classes that mean "the request's values do not fit": 22 data exception (division
+# by zero, numeric overflow, bad text encoding, NUL bytes), 54 program limit exceeded (a
+# statement or an expression too complex or too deeply nested).
+_CALLER_DATA_CLASSES = ("22", "54")
+
+
 def from_database(exc: Exception) -> ServiceError | None:
     """The domain error a database error stands for, or None (then it is a server error).
     SQLSTATE RM403 comes from rm_enforce_region_scope (migration 0005_edits)."""
@@ -106,4 +122,10 @@ def from_database(exc: Exception) -> ServiceError | None:
     if state == "23505":
         detail = getattr(diag, "message_detail", None) or message
         return Conflict(f"duplicate: {detail}")
+    if state == "57014":  # query_canceled: the statement timeout of its route class
+        return TimedOut("the request took longer than its time budget; retry", retry_after=5)
+    if (state or "")[:2] in _CALLER_DATA_CLASSES or (
+        state is None and "NUL (0x00)" in message  # psycopg refuses NUL before sending
+    ):
+        return InvalidParameter(f"a value in the request cannot be processed: {message}")
     return None

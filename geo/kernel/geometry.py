@@ -63,10 +63,16 @@ def parse_json(raw: bytes, what: str = "body") -> Any:
     def _constant(name: str) -> Any:
         raise InvalidInput(f"{what}: {name} is not a number JSON allows (no NaN or Infinity)")
 
+    if b"\\u0000" in raw:  # PostgreSQL text and jsonb cannot hold NUL
+        raise InvalidInput(f"{what}: NUL characters (\\u0000) are not accepted in text")
     try:
         return json.loads(raw, parse_constant=_constant)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InvalidParameter(f"{what}: not valid JSON ({exc})", parameter=what) from None
+    except RecursionError:
+        raise InvalidParameter(f"{what}: JSON nested too deeply", parameter=what) from None
+    except ValueError as exc:  # an integer literal of thousands of digits
+        raise InvalidParameter(f"{what}: {exc}", parameter=what) from None
 
 
 def _position(pos: Any, lat_index: int | None) -> None:

@@ -1,5 +1,8 @@
-"""Load the sample layers of ``sample_layers/`` idempotently (upsert by code): running it
-twice leaves the same rows. Geometry is parsed and checked by PostGIS, not Python."""
+"""Load the sample layers of ``sample_layers/``. Start-up (``make run``) uses
+:func:`load_samples_if_empty`: only a database that has never held a feature is loaded, so a
+restart never overwrites an edit nor brings back a deleted feature. :func:`load_samples`
+(``python -m app load-samples --force``) upserts by code: running it twice leaves the same
+rows. Geometry is parsed and checked by PostGIS, not Python."""
 
 from __future__ import annotations
 
@@ -52,6 +55,23 @@ WHERE (x.name, x.properties, x.source) IS DISTINCT FROM
 
 def _read(name: str) -> dict:
     return json.loads((SAMPLE_DIR / f"{name}.geojson").read_text(encoding="utf-8"))
+
+
+def has_data(conn: Connection) -> bool:
+    """Whether any feature exists or ever existed (the audit log remembers deleted ones)."""
+    return conn.execute(
+        text(
+            "SELECT EXISTS (SELECT 1 FROM features)"
+            " OR EXISTS (SELECT 1 FROM audit_log WHERE table_name = 'features')"
+        )
+    ).scalar_one()
+
+
+def load_samples_if_empty(conn: Connection) -> dict[str, int] | None:
+    """The first run's load; None (nothing written) once the database holds data."""
+    if has_data(conn):
+        return None
+    return load_samples(conn)
 
 
 def load_samples(conn: Connection) -> dict[str, int]:

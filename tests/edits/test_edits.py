@@ -98,7 +98,7 @@ def test_create_gets_201_location_etag_and_history(write_client, keys):
     assert got.json()["properties"]["region_code"] == MANAS
     again = write_client.get(f"{PITS}/{fid}", headers={"If-None-Match": got.headers["ETag"]})
     assert again.status_code == 304
-    hist = write_client.get(f"{PITS}/{fid}/history").json()["history"]
+    hist = write_client.get(f"{PITS}/{fid}/history", headers=h(keys["view"])).json()["history"]
     assert hist[0]["op"] == "INSERT" and hist[0]["actor"] == "ed"
 
 
@@ -130,7 +130,7 @@ def test_patch_with_stale_etag_412_then_right_etag_succeeds(write_client, write_
     props = r.json()["properties"]
     assert props["town"] == "Right" and "pit_depth_m" not in props  # null deletes
     assert r.headers["ETag"] != fresh
-    last = write_client.get(f"{url}/history").json()["history"][-1]
+    last = write_client.get(f"{url}/history", headers=h(keys["view"])).json()["history"][-1]
     assert last["op"] == "UPDATE" and last["actor"] == "ed"
     assert last["before"]["properties"]["town"] == "First"
     assert last["after"]["properties"]["town"] == "Right"

@@ -9,8 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from app.auth import Editor
+from app.auth import Editor, OptionalUser
 from app.deps import CollectionDep, ConnDep, EngineDep, SettingsDep, reject_unknown
+from app.openapi import BODIES
 from app.render.links import GEOJSON, url
 from geo.catalog import history, items
 from geo.catalog.sources import SPECIAL_SOURCES, Collection
@@ -78,6 +79,7 @@ REPAIR_Q = Query(
     status_code=201,
     summary="Add a feature (Editor; If-Match not needed)",
     response_class=Response,
+    openapi_extra=BODIES["feature"],
 )
 async def create_item(
     request: Request,
@@ -98,6 +100,7 @@ async def create_item(
     "/collections/{collectionId}/items/{featureId}",
     summary="Replace a feature (Editor; If-Match required)",
     response_class=Response,
+    openapi_extra=BODIES["feature"],
 )
 async def replace_item(
     request: Request,
@@ -122,6 +125,7 @@ async def replace_item(
     "/collections/{collectionId}/items/{featureId}",
     summary="Update a feature with a JSON Merge Patch (Editor; If-Match required)",
     response_class=Response,
+    openapi_extra=BODIES["merge_patch"],
 )
 async def update_item(
     request: Request,
@@ -163,16 +167,19 @@ async def delete_item(
 
 @router.get(
     "/collections/{collectionId}/items/{featureId}/history",
-    summary="Every audited change of a feature (who, when, before, after)",
+    summary="Every audited change of a feature (when, before, after; who for key holders)",
 )
 async def item_history(
     request: Request,
     conn: ConnDep,
     coll: EditableDep,
+    principal: OptionalUser,
     featureId: str,  # noqa: N803
 ):
     reject_unknown(request, set())
     entries = await history.feature_history(conn, coll, featureId)
+    if principal is None:  # anonymous callers see what changed, not who changed it
+        entries = [{k: v for k, v in e.items() if k not in ("actor", "user_id")} for e in entries]
     about = url(request, f"/collections/{coll.id}/items/{featureId}")
     return JSONResponse(
         {

@@ -4,8 +4,6 @@
 -- Region scopes enforced by the database on every write path: rm.regions (set by
 -- geo.kernel.db.write_transaction) lists the counties a transaction may write; RM403 maps to 403.
 
--- Frozen with migration 0005_edits: history, never edited. The live definitions are in
--- geo/*/sql/*.sql.
 -- Is a row in region `code` writable under the scope `scope` ('*' / NULL / '' = everywhere,
 -- else comma-separated codes; a prefecture or region code covers its counties)?
 -- Mirrors geo.kernel.auth.Principal.covers.
@@ -24,7 +22,42 @@ LANGUAGE sql IMMUTABLE AS $$
     END
 $$;
 
-CREATE OR REPLACE FUNCTION rm_enforce_region_scope() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Tolerance (metres) for geometry scope checks: boundary noise between county outlines.
+CREATE OR REPLACE FUNCTION rm_scope_tolerance_m()
+ RETURNS double precision
+ LANGUAGE sql
+ STABLE
+AS $$
+    SELECT coalesce(nullif(current_setting('rm.scope_tolerance_m', true), '')::float8, 5)
+$$;
+
+-- Does geometry g reach beyond the union of the counties in scope (more than the tolerance)?
+CREATE OR REPLACE FUNCTION rm_outside_scope(g geometry, scope text)
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE
+AS $$
+    WITH tol AS (
+        SELECT rm_scope_tolerance_m()
+               / (111320 * greatest(cos(radians(ST_Y(ST_Centroid(g)))), 0.1)) AS deg
+    ), near AS (
+        SELECT ST_Union(p.geom) AS area
+        FROM region_parts p, tol
+        WHERE p.geom && ST_Expand(g, tol.deg) AND rm_region_allowed(p.code, scope)
+    )
+    SELECT CASE
+        WHEN scope IS NULL OR scope IN ('', '*') OR g IS NULL OR ST_IsEmpty(g) THEN false
+        WHEN near.area IS NULL THEN true
+        WHEN ST_Covers(near.area, g) THEN false
+        ELSE NOT ST_Covers(ST_Buffer(near.area, tol.deg), g)
+    END
+    FROM near, tol
+$$;
+
+CREATE OR REPLACE FUNCTION rm_enforce_region_scope()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $$
 DECLARE
     scope text := current_setting('rm.regions', true);
     bad text;
@@ -47,10 +80,26 @@ BEGIN
             lower(TG_OP), bad, scope
             USING ERRCODE = 'RM403', TABLE = TG_TABLE_NAME;
     END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') AND EXISTS (
+        SELECT 1 FROM pg_attribute
+        WHERE attrelid = TG_RELID AND attname = 'geom' AND NOT attisdropped
+    ) THEN
+        EXECUTE 'SELECT min(coalesce(region_code, ''(no county)'')) FROM new_rows'
+             || ' WHERE rm_outside_scope(geom, $1)'
+           INTO bad USING scope;
+        IF bad IS NOT NULL THEN
+            RAISE EXCEPTION 'region scope: % of a row in % reaches beyond your counties (%) by'
+                ' more than % m', lower(TG_OP), bad, scope, rm_scope_tolerance_m()
+                USING ERRCODE = 'RM403', TABLE = TG_TABLE_NAME;
+        END IF;
+    END IF;
     RETURN NULL;
 END $$;
 
-CREATE OR REPLACE FUNCTION rm_enforce_scope_query() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION rm_enforce_scope_query()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $$
 DECLARE
     scope text := current_setting('rm.regions', true);
     bad text;
@@ -58,9 +107,12 @@ BEGIN
     IF scope IS NULL OR scope IN ('', '*') THEN
         RETURN NULL;
     END IF;
-    -- TG_ARGV[0]: a SELECT of region codes over new_rows (fixed by the migration, no input).
+    -- TG_ARGV[0]: a SELECT of region codes (and, when it has one, the geometry as geom)
+    -- over new_rows, fixed by the migration (no input).
     EXECUTE 'SELECT min(coalesce(c.region_code, ''(no county)'')) FROM (' || TG_ARGV[0]
          || ') c WHERE NOT rm_region_allowed(c.region_code, $1)'
+         || CASE WHEN TG_ARGV[0] ~ '\mAS geom\M'
+                 THEN ' OR rm_outside_scope(c.geom, $1)' ELSE '' END
        INTO bad USING scope;
     IF bad IS NOT NULL THEN
         RAISE EXCEPTION 'region scope: % of a row about % is outside your scope (%)',
@@ -115,10 +167,10 @@ CREATE OR REPLACE TRIGGER rectification_tasks_scope_upd AFTER UPDATE ON public.r
     FOR EACH STATEMENT EXECUTE FUNCTION rm_enforce_region_scope();
 CREATE OR REPLACE TRIGGER restoration_events_scope_ins AFTER INSERT ON public.restoration_events
     REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION rm_enforce_scope_query('SELECT f.region_code FROM new_rows n JOIN restoration_records r ON r.id = n.record_id JOIN features f ON f.id = r.feature_id');
+    FOR EACH STATEMENT EXECUTE FUNCTION rm_enforce_scope_query('SELECT f.region_code, f.geom AS geom FROM new_rows n JOIN restoration_records r ON r.id = n.record_id JOIN features f ON f.id = r.feature_id');
 CREATE OR REPLACE TRIGGER restoration_records_scope_ins AFTER INSERT ON public.restoration_records
     REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION rm_enforce_scope_query('SELECT f.region_code FROM new_rows n JOIN features f ON f.id = n.feature_id');
+    FOR EACH STATEMENT EXECUTE FUNCTION rm_enforce_scope_query('SELECT f.region_code, f.geom AS geom FROM new_rows n JOIN features f ON f.id = n.feature_id');
 CREATE OR REPLACE TRIGGER task_notes_scope_ins AFTER INSERT ON public.task_notes
     REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION rm_enforce_scope_query('SELECT t.region_code FROM new_rows n JOIN rectification_tasks t ON t.id = n.task_id');
