@@ -234,3 +234,15 @@ def test_every_rule_names_its_legal_text_and_the_source_checked(conn):
         assert title and article and source and valid_from, code
         # an unverified citation says so in its source note
         assert verified or "UNVERIFIED" in source, code
+
+
+def test_every_sample_item_and_violation_says_sample(client):
+    for layer in ("mining_pits", "grassland_occupations", "wetland_parks", "water_source_zones"):
+        r = client.get(f"/collections/{layer}/items", params={"limit": 1000})
+        assert r.status_code == 200
+        feats = r.json()["features"]
+        assert feats and all(f["properties"].get("sample") is True for f in feats), layer
+    r = client.get("/collections/violations/items", params={"limit": 1000})
+    feats = r.json()["features"]
+    assert feats and all(f["properties"].get("sample") is True for f in feats)
+    assert all(f["properties"]["law_title"] for f in feats)

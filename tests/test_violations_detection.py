@@ -11,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from pyproj import Geod
 from shapely.geometry import shape
+from shapely.ops import unary_union
 from sqlalchemy import text
 
 from geo.samples.load import SAMPLE_DIR
@@ -71,7 +72,15 @@ def test_independent_areas_of_the_seeded_conflicts(engine):
 
 def test_attribute_only_violations_are_the_occupations_without_approval(engine):
     occupations = _layer("grassland_occupations")
-    illegal = {c for c, f in occupations.items() if f["properties"]["approval_status"] == "none"}
+    # Inside a wetland park the land is a wetland-law matter (rule outside_layer): only the
+    # part of an occupation outside every park is cited under the Grassland Law.
+    parks = unary_union([shape(f["geometry"]) for f in _layer("wetland_parks").values()])
+    outside = {c: shape(f["geometry"]).difference(parks) for c, f in occupations.items()}
+    illegal = {
+        c
+        for c, f in occupations.items()
+        if f["properties"]["approval_status"] == "none" and not outside[c].is_empty
+    }
     assert illegal
     with engine.connect() as conn:
         rows = conn.execute(
@@ -83,9 +92,10 @@ def test_attribute_only_violations_are_the_occupations_without_approval(engine):
         ).all()
     assert {r[0] for r in rows} == illegal
     for code, area, share, protected in rows:
-        geom = shape(occupations[code]["geometry"])
+        geom = outside[code]
         assert area == pytest.approx(abs(GEOD.geometry_area_perimeter(geom)[0]), rel=1e-3)
-        assert share == pytest.approx(1.0) and protected is None
+        whole = abs(GEOD.geometry_area_perimeter(shape(occupations[code]["geometry"]))[0])
+        assert share == pytest.approx(area / whole, rel=1e-3) and protected is None
 
 
 def test_every_detection_has_a_system_event(engine):
@@ -251,7 +261,17 @@ def test_violations_collection_lists_and_filters(client):
 
 def test_ledger_json_csv_xlsx(client):
     data = client.get("/violations").json()["violations"]
-    assert len(data) == len(EXPECTED_PAIRS) + 1 + 35  # farming plot breaks two rules
+    # Attribute rules apply outside wetland parks only: occupations without approval, and
+    # grassland reclaimed for farming whatever the approval (Grassland Law art. 46).
+    parks = unary_union([shape(f["geometry"]) for f in _layer("wetland_parks").values()])
+    occ = [
+        f
+        for f in _layer("grassland_occupations").values()
+        if not shape(f["geometry"]).difference(parks).is_empty
+    ]
+    no_approval = sum(f["properties"]["approval_status"] == "none" for f in occ)
+    farming = sum(f["properties"]["purpose"] == "farming" for f in occ)
+    assert len(data) == len(EXPECTED_PAIRS) + 1 + no_approval + farming  # farm plot: 2 rules
     resp = client.get("/violations", params={"f": "csv", "lang": "zh", "region": "652324"})
     assert resp.status_code == 200
     rows = list(csv.reader(io.StringIO(resp.text.lstrip("\ufeff"))))
