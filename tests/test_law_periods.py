@@ -212,14 +212,16 @@ def test_a_dam_cutting_off_a_wetland_park_is_judged_at_its_detection(conn):
 def test_versions_of_one_family_never_overlap(conn):
     from sqlalchemy.exc import IntegrityError
 
-    with pytest.raises(IntegrityError, match="ex_violation_rules_versions"):
-        with conn.begin_nested():
-            conn.execute(
-                text(
-                    "UPDATE violation_rules SET valid_to = '2023-06-01'"
-                    " WHERE code = 'WETLAND-RECLAIM.2022'"
-                )
+    with (
+        pytest.raises(IntegrityError, match="ex_violation_rules_versions"),
+        conn.begin_nested(),
+    ):
+        conn.execute(
+            text(
+                "UPDATE violation_rules SET valid_to = '2023-06-01'"
+                " WHERE code = 'WETLAND-RECLAIM.2022'"
             )
+        )
 
 
 def test_every_rule_names_its_legal_text_and_the_source_checked(conn):
