@@ -248,3 +248,51 @@ def test_every_sample_item_and_violation_says_sample(client):
     feats = r.json()["features"]
     assert feats and all(f["properties"].get("sample") is True for f in feats)
     assert all(f["properties"]["law_title"] for f in feats)
+
+
+def test_the_sample_manas_park_has_the_published_extent(conn):
+    """86°04′–86°18′E, 44°22′–44°31′N, 82,920 亩 (one 亩 = 10,000/15 m²)."""
+    mu, x0, y0, x1, y1 = conn.execute(
+        text(
+            "SELECT ST_Area(u::geography) * 15 / 10000, ST_XMin(u), ST_YMin(u), ST_XMax(u),"
+            " ST_YMax(u) FROM (SELECT ST_Union(geom) AS u FROM features"
+            " WHERE layer = 'wetland_parks' AND code LIKE 'WLP-652324-%') s"
+        )
+    ).one()
+    assert mu == pytest.approx(82_920, rel=0.01)
+    assert x0 >= 86 + 4 / 60 and x1 <= 86 + 18 / 60
+    assert y0 >= 44 + 22 / 60 and y1 <= 44 + 31 / 60
+
+
+def test_the_sample_dam_is_recorded_but_not_flagged_after_its_removal(conn):
+    sid, detected, state = conn.execute(
+        text(
+            "SELECT id, properties->>'detected_on', properties->>'state' FROM features"
+            " WHERE layer = 'water_works' AND code = 'WW-652324-001'"
+        )
+    ).one()
+    assert (detected, state) == ("2022-04-25", "removed")
+    assert _judged(conn, sid) == {}
+    conn.execute(
+        text(
+            'UPDATE features SET properties = properties || \'{"state": "in_place"}\' WHERE id = :i'
+        ),
+        {"i": sid},
+    )
+    assert _judged(conn, sid) == {"WETLAND-WATER-CUTOFF.2018": "2022-04-25"}
+
+
+def test_invented_conflicts_lie_in_fictitious_zones_only(conn):
+    """An illustrative conflict never sits in a zone the reports name (a real place)."""
+    rows = conn.execute(
+        text(
+            "SELECT v.subject_code, p.name, p.source FROM violations v"
+            " JOIN features p ON p.id = v.protected_id WHERE v.resolved_at IS NULL"
+        )
+    ).all()
+    assert rows
+    for subject, name, source in rows:
+        if subject == "GOC-652324-001":  # the cropland the Changji report names (item 17)
+            assert "退耕还湿" in source
+            continue
+        assert "虚构" in name and "FICTITIOUS" in source, (subject, name)
