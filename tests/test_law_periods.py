@@ -296,3 +296,30 @@ def test_invented_conflicts_lie_in_fictitious_zones_only(conn):
             assert "退耕还湿" in source
             continue
         assert "虚构" in name and "FICTITIOUS" in source, (subject, name)
+
+
+def test_the_rules_api_refuses_overlapping_versions_and_backward_periods(
+    write_client, write_engine
+):
+    from tests.fresh_db import make_key, table_counts
+
+    admin = make_key(write_engine, "law-admin", "admin")
+    before = table_counts(write_engine)
+    rule = {
+        "code": "WETLAND-RECLAIM.TEST",
+        "family": "WETLAND-RECLAIM",
+        "name": "test version",
+        "subject_layer": "grassland_occupations",
+        "subject_filter": {"purpose": "farming"},
+        "protected_layer": "wetland_parks",
+        "predicate": "intersects",
+        "severity": "low",
+        "legal_basis": "test",
+        "legal_basis_zh": "测试",
+        "valid_from": "2020-01-01",
+    }
+    r = write_client.post("/rules", json=rule, headers=admin)
+    assert r.status_code == 409 and "WETLAND-RECLAIM" in r.text, r.text
+    r = write_client.post("/rules", json={**rule, "valid_to": "2019-01-01"}, headers=admin)
+    assert r.status_code == 422 and "valid_to" in r.text
+    assert table_counts(write_engine) == before
