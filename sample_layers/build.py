@@ -13,7 +13,7 @@ two inspection reports in /work/shared/seeds/. See README.md.
 
 Outputs (all lon/lat WGS 84, RFC 7946):
     regions.geojson, water_source_zones.geojson, wetland_parks.geojson,
-    mining_pits.geojson, grassland_occupations.geojson,
+    mining_pits.geojson, grassland_occupations.geojson, water_works.geojson,
     expected_conflicts.json, restoration.json
 """
 
@@ -31,7 +31,7 @@ from builder.pits import build_pits, finish_pits  # noqa: E402
 from builder.records import occupation_records, pit_records, wetland_records  # noqa: E402
 from builder.regions import build_regions  # noqa: E402
 from builder.water import build_water  # noqa: E402
-from builder.wetlands import build_wetland  # noqa: E402
+from builder.wetlands import build_water_works, build_wetland  # noqa: E402
 from builder.world import World  # noqa: E402
 
 
@@ -58,6 +58,7 @@ def main():
     write_geojson(HERE / "wetland_parks.geojson", fc(lfeats, "wetland_parks"))
     write_geojson(HERE / "mining_pits.geojson", fc(pfeats, "mining_pits"))
     write_geojson(HERE / "grassland_occupations.geojson", fc(ofeats, "grassland_occupations"))
+    write_geojson(HERE / "water_works.geojson", fc(build_water_works(world), "water_works"))
     write_json(HERE / "expected_conflicts.json", conflicts)
     write_json(HERE / "restoration.json", records)
 

@@ -80,6 +80,10 @@ def main():
     for name, feats in layers.items():
         check_layer(name, feats, counties, errors)
     check_conflicts(layers, errors)
+    check_manas_park(layers["wetland_parks"], errors)
+    for f in load("water_works.geojson")["features"]:
+        if not f["properties"]["source"].startswith("sample"):
+            errors.append(f"water_works {f['properties']['code']}: source does not say sample")
     recs = load("restoration.json")
     check_restoration(recs, layers, errors)
     report_progress(recs, layers)
@@ -112,6 +116,28 @@ def check_layer(name: str, feats: list, counties: dict, errors: list) -> None:
         else:
             per[inside[0]] += 1
     print(f"{name}: {len(feats)} features, by county {dict(sorted(per.items()))}")
+
+
+# The published extent of the Manas National Wetland Park (86°04′–86°18′E, 44°22′–44°31′N,
+# 82,920 亩): the sample park lies inside the box and has the area within 1%.
+PARK_BOX = (86 + 4 / 60, 44 + 22 / 60, 86 + 18 / 60, 44 + 31 / 60)
+PARK_MU = 82_920
+
+
+def check_manas_park(parks: list, errors: list) -> None:
+    zones = [
+        shape(f["geometry"]) for f in parks if f["properties"]["code"].startswith("WLP-652324-")
+    ]
+    park = shapely.union_all(zones)
+    mu = area(park) * 15 / 10_000
+    x0, y0, x1, y1 = park.bounds
+    if not (PARK_BOX[0] <= x0 and x1 <= PARK_BOX[2] and PARK_BOX[1] <= y0 and y1 <= PARK_BOX[3]):
+        errors.append(f"Manas park {park.bounds} outside the published box {PARK_BOX}")
+    if abs(mu - PARK_MU) / PARK_MU > 0.01:
+        errors.append(f"Manas park {mu:.0f} mu, published {PARK_MU}")
+    print(
+        f"Manas park: {mu:.0f} mu (published {PARK_MU}), bounds {tuple(round(v, 4) for v in park.bounds)}"
+    )
 
 
 def check_conflicts(layers: dict, errors: list) -> None:

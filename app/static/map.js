@@ -142,6 +142,7 @@
     // The action comes first: MapLibre focuses the popup's first control when it opens, and
     // a button at the end of a long attribute list scrolled the title out of sight.
     el.innerHTML = `<h3>${esc(name)}</h3><p class="muted">${esc(title)} · ${esc(p.code || p.id)}</p>
+      ${p.sample ? '<p class="sample-badge">样例数据（示意，非调查结果）· sample data, not a surveyed fact</p>' : "" /* issue-law */}
       ${collection !== "regions" ? `<button type="button" class="btn inspect-btn">${t("inspect_here")}</button>` : ""}
       ${propsTable(p)}`;
     el.querySelector(".inspect-btn")?.addEventListener("click", () => {

@@ -1,4 +1,4 @@
-"""The campaign's structure (migration ``0015_campaign_structure``): problems of the reports'
+"""The campaign's structure (migration ``0016_campaign_structure``): problems of the reports'
 lists, the numbered measures of each task with their quantities, sign-offs and reopenings,
 and the reports' accountability, petition, compensation and disclosure records.
 

@@ -44,6 +44,8 @@ def feature_source(layer: str) -> Source:
             "jsonb_build_object('code', t.code, 'name', t.name, 'region_code', t.region_code,"
             " 'area_ha', round((t.area_m2 / 10000)::numeric, 4), 'source', t.source,"
             " 'updated_at', t.updated_at) || t.properties"
+            # sample data says so in every item, tile and popup (never a surveyed fact)
+            " || CASE WHEN t.sample THEN '{\"sample\": true}'::jsonb ELSE '{}'::jsonb END"
         ),
         columns={"code": "t.code", "name": "t.name", "region_code": "t.region_code"},
         json_column="t.properties",
@@ -63,6 +65,7 @@ _AS_OF_SQL = """(SELECT (a.after->>'id')::bigint AS id, a.after->>'layer' AS lay
     a.after->'properties' AS properties,
     coalesce(a.after_geom, ST_SetSRID(ST_GeomFromGeoJSON(a.after->'geom'), 4326)) AS geom,
     (a.after->>'area_m2')::float8 AS area_m2, a.after->>'source' AS source,
+    coalesce((a.after->>'sample')::boolean, a.after->>'source' LIKE 'sample%') AS sample,
     (a.after->>'updated_at')::timestamptz AS updated_at
   FROM (SELECT DISTINCT ON (row_id) row_id, op, after, after_geom FROM audit_log
         WHERE table_name = 'features' AND at <= :as_of ORDER BY row_id, id DESC) a
@@ -125,8 +128,12 @@ VIOLATIONS_SOURCE = Source(
         " 'subject_code', t.subject_code, 'protected_collection', t.protected_layer,"
         " 'protected_id', t.protected_id, 'protected_code', t.protected_code,"
         " 'resolved', t.resolved_at IS NOT NULL, 'resolved_at', t.resolved_at,"
-        " 'detected_at', t.detected_at, 'status_changed_at', t.status_changed_at,"
+        " 'detected_at', t.detected_at, 'detected_on', t.detected_on,"
+        " 'status_changed_at', t.status_changed_at, 'law_title', r.law_title,"
+        " 'law_article', r.law_article, 'law_doc_number', r.law_doc_number,"
+        " 'rule_valid_from', r.valid_from, 'rule_valid_to', r.valid_to,"
         " 'updated_at', t.updated_at)"
+        " || CASE WHEN t.sample THEN '{\"sample\": true}'::jsonb ELSE '{}'::jsonb END"
     ),
     # Every attribute of the collection's schema is a real, typed column (queryables, CQL2).
     columns={

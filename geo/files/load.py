@@ -120,7 +120,7 @@ _GEOMETRY_CHECK = (
 _SCOPE_CHECK = (
     "CASE WHEN s.g IS NOT NULL AND NOT rm_region_allowed(rm_county_of(s.g), :scope) THEN"
     " 'outside your region scope (' || coalesce(rm_county_of(s.g), 'no county') || ')'"
-    # The whole geometry, not one point of it (migration 0016_scope_geometry).
+    # The whole geometry, not one point of it (migration 0017_scope_geometry).
     " WHEN s.g IS NOT NULL AND rm_outside_scope(s.g, :scope) THEN"
     " 'outside your region scope (part of it lies beyond your counties)'"
     " END"

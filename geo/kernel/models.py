@@ -140,6 +140,8 @@ class Feature(Base):
         Float, Computed("ST_Area(geom::geography)", persisted=True)
     )
     source: Mapped[str | None] = mapped_column(Text)
+    # Illustrative sample data (geo.samples), never a surveyed fact: every output says so.
+    sample: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     # Row version behind ETags, bumped by a trigger on every UPDATE (migration 0005_edits).
     version: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="1")
     created_at: Mapped[datetime] = _created()

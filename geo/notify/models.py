@@ -1,4 +1,4 @@
-"""Subscriptions, the outbox of events and their deliveries (migration ``0013_notify_outbox``).
+"""Subscriptions, the outbox of events and their deliveries (migration ``0014_notify_outbox``).
 
 Events are written by database triggers in the transaction of the change that causes them
 (so a rolled-back change emits nothing); a trigger on ``notify_events`` matches them against

@@ -114,7 +114,7 @@ class RectificationTask(Base):
     )
     units_note: Mapped[str | None] = mapped_column(Text)
     region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
-    # The problem the task belongs to (0015_campaign_structure) and who must act: the places the
+    # The problem the task belongs to (0016_campaign_structure) and who must act: the places the
     # texts charge, verbatim, and the codes of those with a boundary here.
     problem_code: Mapped[str | None] = mapped_column(
         ForeignKey("campaign_problems.code", ondelete="SET NULL")

@@ -31,7 +31,12 @@ LEDGER_COLUMNS: list[tuple[str, str, str]] = [
     ("resolved", "Resolved by data", "数据已消除"),
     ("detected_date", "Detected", "发现日期"),
     ("last_status_change", "Last status change", "最近状态变更"),
-    ("legal_basis", "Legal basis", "法律依据"),
+    (
+        "legal_basis",
+        "Legal basis (the text in force on the detection date)",
+        "法律依据（发现日期时有效的文本）",
+    ),
+    ("sample", "Sample data (illustrative)", "样例数据（示意）"),
 ]
 FILENAME = "violations_ledger"
 SHEET = {"en": "Violations", "zh": "违法问题台账"}
@@ -79,7 +84,7 @@ def ledger_row(record: dict[str, Any], lang: str) -> list[Any]:
     """One ledger row (values in the column order), in Chinese where ``lang`` is zh."""
     zh = lang == "zh"
     r = dict(record)
-    r["detected_date"] = str(r["detected_at"])[:10]
+    r["detected_date"] = str(r["detected_on"])[:10]
     r["last_status_change"] = str(r["status_changed_at"])[:19].replace("T", " ")
     if zh:
         r["region_name"] = r["region_name"]
@@ -87,10 +92,12 @@ def ledger_row(record: dict[str, Any], lang: str) -> list[Any]:
         r["severity"] = SEVERITY_ZH.get(r["severity"], r["severity"])
         r["status"] = STATUS_ZH.get(r["status"], r["status"])
         r["resolved"] = "是" if r["resolved"] else "否"
+        r["sample"] = "是" if r["sample"] else "否"
         r["legal_basis"] = r["legal_basis_zh"]
     else:
         r["region_name"] = r["region_name_en"] or r["region_name"]
         r["resolved"] = "yes" if r["resolved"] else "no"
+        r["sample"] = "yes" if r["sample"] else "no"
     return [r[key] for key, _, _ in LEDGER_COLUMNS]
 
 

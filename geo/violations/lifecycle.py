@@ -140,6 +140,8 @@ SELECT t.id, t.rule_id, r.code AS rule_code, r.name AS rule_name, r.name_zh AS r
        round(t.share_of_protected::numeric, 4)::float8 AS share_of_protected,
        round(t.distance_m::numeric, 1)::float8 AS distance_m,
        t.resolved_at IS NOT NULL AS resolved, t.resolved_at, t.detected_at,
+       t.detected_on, t.sample, r.law_title, r.law_article, r.law_doc_number,
+       r.valid_from AS rule_valid_from, r.valid_to AS rule_valid_to,
        t.status_changed_at, t.updated_at
 FROM violations t JOIN violation_rules r ON r.id = t.rule_id
 LEFT JOIN regions g ON g.code = t.region_code

@@ -8,7 +8,7 @@ migration); Python never loops over features to find violations.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from geoalchemy2 import Geometry
@@ -16,6 +16,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -26,7 +27,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from geo.kernel.models import STORAGE_SRID, Base, sql_in
@@ -67,6 +68,20 @@ class ViolationRule(Base):
     legal_basis_zh: Mapped[str] = mapped_column(Text, nullable=False)
     notes: Mapped[str | None] = mapped_column(Text)
     enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
+    # The legal text (migration 0013_law_periods): a rule is one version of a prohibition
+    # (`family`), judged only for detection dates within valid_from..valid_to (inclusive).
+    family: Mapped[str] = mapped_column(Text, nullable=False)
+    law_title: Mapped[str | None] = mapped_column(Text)
+    law_issuer: Mapped[str | None] = mapped_column(Text)
+    law_doc_number: Mapped[str | None] = mapped_column(Text)
+    law_article: Mapped[str | None] = mapped_column(Text)
+    # The public source the citation was checked against, and whether the article was seen.
+    law_source: Mapped[str | None] = mapped_column(Text)
+    law_verified: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    # The rule does not apply inside features of this layer (another law governs there).
+    outside_layer: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = _now()
     # Project types the rule judges in a site check (geo/violations/project_types.py).
@@ -76,6 +91,16 @@ class ViolationRule(Base):
 
     __table_args__ = (
         CheckConstraint("code ~ '^[A-Z0-9][A-Z0-9_.-]{1,62}$'", name="code_format"),
+        CheckConstraint("family ~ '^[A-Z0-9][A-Z0-9_.-]{1,62}$'", name="family_format"),
+        CheckConstraint(
+            "valid_to IS NULL OR valid_from IS NULL OR valid_to >= valid_from", name="valid_period"
+        ),
+        ExcludeConstraint(
+            ("family", "="),
+            (text("daterange(valid_from, valid_to, '[]')"), "&&"),
+            name="ex_violation_rules_versions",
+            using="gist",
+        ),
         CheckConstraint("kind IN ('overlap', 'attribute')", name="kind"),
         CheckConstraint(
             "(kind = 'overlap' AND protected_layer IS NOT NULL AND predicate IS NOT NULL) OR "
@@ -129,6 +154,12 @@ class Violation(Base):
     region_code: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(Text, nullable=False, server_default="detected")
     detected_at: Mapped[datetime] = _now()
+    # The date the rule version was chosen for (the subject's detected_on, else evaluation).
+    detected_on: Mapped[date] = mapped_column(
+        Date, nullable=False, server_default=text("CURRENT_DATE")
+    )
+    # Sample data: the subject or the protected feature is illustrative, not surveyed.
+    sample: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     status_changed_at: Mapped[datetime] = _now()
     # Set when the data no longer breaks the rule (resolved by data); cleared on re-detection.
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

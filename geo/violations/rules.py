@@ -4,6 +4,7 @@ re-evaluates a rule whenever it is added or changed (trigger on ``violation_rule
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any, Literal
 
 from jsonschema import Draft202012Validator
@@ -49,6 +50,21 @@ class RuleIn(BaseModel):
     applies_to: list[ProjectType] | None = Field(
         None, description="Project types the rule judges in a site check; default from the subject"
     )
+    # The legal text and its period of force; the versions of one family never overlap.
+    family: str | None = Field(
+        None, pattern=r"^[A-Z0-9][A-Z0-9_.-]{1,62}$", description="defaults to the code"
+    )
+    law_title: str | None = Field(None, max_length=300)
+    law_issuer: str | None = Field(None, max_length=300)
+    law_doc_number: str | None = Field(None, max_length=300)
+    law_article: str | None = Field(None, max_length=300)
+    law_source: str | None = Field(
+        None, description="the public source the citation was checked against"
+    )
+    law_verified: bool = False
+    valid_from: date | None = None
+    valid_to: date | None = Field(None, description="last day in force (inclusive)")
+    outside_layer: str | None = Field(None, description="the rule does not apply inside this layer")
 
 
 class RulePatch(BaseModel):
@@ -72,20 +88,31 @@ class RulePatch(BaseModel):
     notes: str | None = None
     enabled: bool | None = None
     applies_to: list[ProjectType] | None = None
+    law_title: str | None = Field(None, max_length=300)
+    law_issuer: str | None = Field(None, max_length=300)
+    law_doc_number: str | None = Field(None, max_length=300)
+    law_article: str | None = Field(None, max_length=300)
+    law_source: str | None = None
+    law_verified: bool | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+    outside_layer: str | None = None
 
 
 COLUMNS = (
     "id, code, name, name_zh, kind, subject_layer, subject_filter, protected_layer, "
     "protected_filter, predicate, distance_m, min_area_m2, severity, legal_basis, "
-    "legal_basis_zh, notes, enabled, applies_to, created_at, updated_at"
+    "legal_basis_zh, notes, enabled, applies_to, family, law_title, law_issuer, "
+    "law_doc_number, law_article, law_source, law_verified, valid_from, valid_to, "
+    "outside_layer, created_at, updated_at"
 )
 _WRITABLE = [f for f in RuleIn.model_fields if f != "code"]
 
 
 def _row(row: Any) -> dict[str, Any]:
     d = dict(row._mapping)
-    for k in ("created_at", "updated_at"):
-        d[k] = d[k].isoformat()
+    for k in ("created_at", "updated_at", "valid_from", "valid_to"):
+        d[k] = d[k].isoformat() if d[k] is not None else None
     return d
 
 
@@ -148,7 +175,11 @@ async def validate(conn: AsyncConnection, rule: RuleIn) -> None:
             )
         if not rule.subject_filter:
             raise InvalidInput("subject_filter: an attribute rule needs one")
+    if rule.valid_from and rule.valid_to and rule.valid_to < rule.valid_from:
+        raise InvalidInput("valid_to: before valid_from")
     layers = await _layer_schemas(conn)
+    if rule.outside_layer is not None and rule.outside_layer not in layers:
+        raise InvalidInput(f"outside_layer: no layer {rule.outside_layer!r}")
     for side, layer, flt in (
         ("subject", rule.subject_layer, rule.subject_filter),
         ("protected", rule.protected_layer, rule.protected_filter),
@@ -174,6 +205,7 @@ async def create_rule(conn: AsyncConnection, rule: RuleIn) -> dict[str, Any]:
     values = rule.model_dump()
     if values["applies_to"] is None:
         values["applies_to"] = default_applies_to(rule.subject_layer, rule.subject_filter)
+    values["family"] = values["family"] or rule.code
     for k in ("subject_filter", "protected_filter"):
         values[k] = json.dumps(values[k])
     cols = list(values)
@@ -195,6 +227,7 @@ async def create_rule(conn: AsyncConnection, rule: RuleIn) -> dict[str, Any]:
     except IntegrityError as exc:
         if "uq_violation_rules_code" in str(exc.orig):
             raise Conflict(f"a rule with code {rule.code!r} already exists") from None
+        _period_conflict(exc, values["family"])
         raise
     return await get_rule(conn, new_id)
 
@@ -230,10 +263,24 @@ async def update_rule(conn: AsyncConnection, rule_id: int, patch: RulePatch) -> 
     sets = ", ".join(
         f"{c} = CAST(:{c} AS jsonb)" if c.endswith("_filter") else f"{c} = :{c}" for c in values
     )
-    await conn.execute(
-        text(f"UPDATE violation_rules SET {sets} WHERE id = :id"), {**values, "id": rule_id}
-    )
+    values["family"] = values["family"] or current.code
+    try:
+        async with conn.begin_nested():
+            await conn.execute(
+                text(f"UPDATE violation_rules SET {sets} WHERE id = :id"),
+                {**values, "id": rule_id},
+            )
+    except IntegrityError as exc:
+        _period_conflict(exc, values["family"])
+        raise
     return await get_rule(conn, rule_id)
+
+
+def _period_conflict(exc: IntegrityError, family: str) -> None:
+    if "ex_violation_rules_versions" in str(exc.orig):
+        raise Conflict(
+            f"valid_from..valid_to overlaps another version of rule family {family!r}"
+        ) from None
 
 
 def evaluate(conn: Connection, rule_ids: list[int] | None = None) -> dict[str, int]:

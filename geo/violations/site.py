@@ -45,6 +45,9 @@ triggered AS (
     FROM measured m
     JOIN violation_rules r ON r.enabled AND r.kind = 'overlap' AND r.protected_layer = m.layer
          AND m.properties @> r.protected_filter
+         -- a proposed project is judged under the law in force today
+         AND coalesce(r.valid_from, current_date) <= current_date
+         AND coalesce(r.valid_to, current_date) >= current_date
     WHERE (CAST(:subject AS text) IS NULL
            OR (r.subject_layer = CAST(:subject AS text)
                AND CAST(:props AS jsonb) @> r.subject_filter))

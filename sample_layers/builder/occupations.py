@@ -180,29 +180,35 @@ def _wetland_farming(occ: Occupations, wet: dict) -> None:
         geom=g,
         rep_factor=None,
     )
+    # found by the inspection of 2021-07-06..07-30 (the report gives the period, not the day):
+    # judged under the rule versions in force then
+    occ.items[-1]["detected_on"] = "2021-07-30"
 
 
 def _wetland_sand(occ: Occupations, wet: dict) -> None:
-    rest_m = wet["WLP-652324-01-R"][1]
+    # The reports name no sand extraction in a wetland park: the invented one lies in the
+    # fictitious Qitai park, not in the real Manas River park.
+    zone = "WLP-652325-01-S"
+    rest_m = wet[zone][1]
     for _attempt in range(500):
         p = Point(occ.rng.uniform(*rest_m.bounds[0::2]), occ.rng.uniform(*rest_m.bounds[1::2]))
         g = blob(p.x, p.y, 9e4, occ.rng, elong=(1.0, 1.5))
-        others = [z for c, (_, z) in wet.items() if c != "WLP-652324-01-R"]
+        others = [z for c, (_, z) in wet.items() if c != zone]
         if rest_m.buffer(-30).contains(g) and all(z.distance(g) > 150 for z in others):
-            break  # wholly inside the restoration zone, clear of the other zones
+            break  # wholly inside the zone, clear of the other zones
     occ.world.placed_m.append(g)
     occ.add(
-        "652324",
-        "凉州户镇",
-        "湿地公园恢复重建区内采砂点",
+        "652325",
+        "西北湾镇",
+        "示例湿地公园内采砂点（虚构）",
         "无证采砂人员（样例）",
         "sand_quarry",
         "natural_pasture",
         "none",
         "2019-09-01",
         0,
-        "sample (illustrative geometry): sand extraction inside the Manas River National "
-        "Wetland Park (national wetland park rules forbid 采砂); SEEDED CONFLICT",
+        "sample (illustrative geometry, FICTITIOUS park): sand extraction inside a wetland park "
+        "(national wetland park rules forbid 采砂); not named in the reports; SEEDED CONFLICT",
         geom=g,
         rep_factor=(0.0, 0.0),
     )
@@ -243,5 +249,7 @@ def finish_occupations(occ, rng):
             "occupied_since": o["occupied_since"],
             "town": o["town"],
         }
+        if o.get("detected_on"):
+            props["detected_on"] = o["detected_on"]
         feats.append({"type": "Feature", "properties": props, "geometry": mapping(o["geom_ll"])})
     return feats

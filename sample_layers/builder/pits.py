@@ -58,42 +58,59 @@ def mineral_for(county: str, town: str, rng: random.Random) -> str:
     return table[-1][0]
 
 
-# Seeded conflicts: (county, zone code, mode, town, mineral, note).
+# Seeded conflicts: (county, zone code, mode, town, mineral, note). Only in sources the
+# reports do not name, which carry fictitious names (builder.water.fictitious_name): the
+# reports name other problems at the real sources (road crossings, a weighbridge, dry
+# toilets, farming, construction waste), never a mining pit, and the sample must not say so.
 CONFLICTS = [
     (
         "652324",
-        "WSZ-652324-001-1",
+        "WSZ-652324-002-1",
         "partly",
-        "旱卡子滩哈萨克族乡",
+        "塔西河哈萨克族乡",
         "sand_gravel",
-        "石灰窑水源地一级保护区（Shihuiyao grade-1 zone）",
+        "玛纳斯县示例河流水源地002（虚构）一级保护区（fictitious source）",
     ),
     (
         "652301",
-        "WSZ-652301-001-1",
+        "WSZ-652301-004-1",
         "wholly",
-        "大西渠镇",
+        "硫磺沟镇",
         "sand_gravel",
-        "大西渠镇水源地一级保护区（Daxiqu grade-1 zone; cf. 鲁昊建材 damage）",
+        "昌吉市示例水库水源地004（虚构）一级保护区（fictitious source）",
     ),
-    ("652301", "WSZ-652301-003-1", "partly", "榆树沟镇", "clay", "榆树沟镇水源地一级保护区"),
     (
         "652302",
-        "WSZ-652302-001-1",
+        "WSZ-652302-003-1",
         "partly",
-        "水磨沟乡",
-        "sand_gravel",
-        "水磨河水源地一级保护区（cf. 砂石料 along the Shuimo River）",
+        "三工河哈萨克族乡",
+        "clay",
+        "阜康市示例河流水源地003（虚构）一级保护区（fictitious source）",
     ),
     (
-        "652302",
-        "WSZ-652302-002-2",
-        "grade2",
-        "城关镇",
+        "652323",
+        "WSZ-652323-001-1",
+        "partly",
+        "雀尔沟镇",
         "sand_gravel",
-        "城郊地下水水源地二级保护区（cf. 建筑垃圾倾倒 into an old pit）",
+        "呼图壁县示例河流水源地001（虚构）一级保护区（fictitious source）",
     ),
-    ("652323", "WSZ-652323-002-2", "grade2", "呼图壁镇", "clay", "城南地下水水源地二级保护区"),
+    (
+        "652325",
+        "WSZ-652325-002-2",
+        "grade2",
+        "奇台镇",
+        "sand_gravel",
+        "奇台县示例地下水水源地002（虚构）二级保护区（fictitious source）",
+    ),
+    (
+        "652323",
+        "WSZ-652323-002-2",
+        "grade2",
+        "呼图壁镇",
+        "clay",
+        "呼图壁县示例地下水水源地002（虚构）二级保护区（fictitious source）",
+    ),
 ]
 MINERAL_CN = {
     "sand_gravel": "砂石",
@@ -159,7 +176,7 @@ def _assign_conflicts(specs: list[dict]) -> dict:
             for i, s in enumerate(specs)
             if s["county"] == county
             and i not in used
-            and (not s["restored"] if zcode != "WSZ-652301-001-1" else s["restored"])
+            and (not s["restored"] if mode != "wholly" else s["restored"])
         ]
         i = cand[0]
         used.add(i)

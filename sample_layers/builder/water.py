@@ -13,13 +13,26 @@ from builder.common import COUNTIES, blob, feature, to_m
 from builder.places import SOURCES
 from builder.world import World
 
-
 # --------------------------------------------------------------------------------------
 # 2. water-source zones
 # --------------------------------------------------------------------------------------
+BODY_CN = {"river": "河流", "groundwater": "地下水", "reservoir": "水库", "lake": "湖泊"}
+
+
+def fictitious_name(county: str, key: str, body: str) -> str:
+    """A source the reports do not name gets a name no real source has: invented conflicts
+    there accuse no real place."""
+    return f"{COUNTIES[county][0]}示例{BODY_CN[body]}水源地{key}（虚构）"
+
+
 def build_water(world: World, rng: random.Random):
     feats, zones = [], {}
     for key, county, name, body, (lon, lat), a1, a2, aq, src in SOURCES:
+        if "name choice" in src:
+            name = fictitious_name(county, key, body)
+            src = src.replace(
+                "illustrative geometry and name choice", "illustrative geometry, FICTITIOUS name"
+            )
         cx, cy = world.anchor(county, lon, lat, inset=6000)
         river = body == "river"
         angle = rng.uniform(60, 120) if river else None  # rivers here run roughly N-S

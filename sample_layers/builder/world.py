@@ -18,6 +18,8 @@ class World:
         self.c_inner = {c: g.buffer(-400) for c, g in self.c_m.items()}
         self.protected_m: list = []  # metric geometries of water zones and wetland zones (outer extents)
         self.placed_m: list = []  # metric geometries of pits/occupations (for spacing)
+        # the Manas River along the wetland park and its restoration zone (builder.wetlands)
+        self.manas_river_m = self.manas_rest_m = None
 
     def anchor(self, county: str, lon: float, lat: float, inset: float = 1500.0):
         """The town / source position in metres, nudged inside the county if it falls outside."""

@@ -58,6 +58,8 @@ def test_tile_over_a_feature_holds_it(client, engine, layer):
     assert props["region_code"].startswith("6523")
     assert "source" not in props and "updated_at" not in props
     assert by_id[fid]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    # sample data says so in every tile feature (the popup reads it)
+    assert all(f["properties"].get("sample") is True for f in tile[layer]["features"])
 
 
 def test_regions_tile_and_layer_attributes(client):

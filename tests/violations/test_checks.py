@@ -33,14 +33,14 @@ def _counts(engine):
 
 
 def test_point_check_inside_a_grade_1_zone(client):
-    zone = _features("water_source_zones")["WSZ-652324-001-1"]
+    zone = _features("water_source_zones")["WSZ-652324-002-1"]
     pt = zone.representative_point()
     resp = client.get("/checks/point", params={"lon": pt.x, "lat": pt.y})
     assert resp.status_code == 200
     body = resp.json()
     assert body["point"] == {"lon": pytest.approx(pt.x), "lat": pytest.approx(pt.y)}
     assert body["radius_m"] == 300 and isinstance(body["tasks"], list)
-    hit = [c for c in body["containing"] if c["code"] == "WSZ-652324-001-1"]
+    hit = [c for c in body["containing"] if c["code"] == "WSZ-652324-002-1"]
     assert (
         hit
         and hit[0]["properties"]["grade"] == "1"
@@ -175,7 +175,7 @@ def test_site_in_gauss_kruger_and_gcj02_gives_the_same_answer(client):
 def test_site_verdicts_clear_and_must_relocate(client):
     clear = client.post("/checks/site", json=mapping(box(88.9, 45.3, 88.91, 45.31))).json()
     assert clear["verdict"] == "clear" and clear["rules"] == []
-    zone = _features("water_source_zones")["WSZ-652324-001-1"]
+    zone = _features("water_source_zones")["WSZ-652324-002-1"]
     inside = zone.representative_point().buffer(0.001)
     body = client.post("/checks/site", json=mapping(inside)).json()
     assert body["verdict"] == "must_relocate"

@@ -63,7 +63,7 @@ PIT = {"mineral": "sand_gravel", "legacy": True}
 def test_insert_update_delete_follow_the_data(world):
     _, engine = world
     with engine.begin() as conn:
-        zid, zgeo = _zone(conn, "WSZ-652324-001-1")  # Manas grade-1 zone
+        zid, zgeo = _zone(conn, "WSZ-652324-002-1")  # a Manas grade-1 zone (fictitious source)
         inner = shape(json.loads(zgeo)).representative_point().buffer(0.002)
         _as_actor(conn, "field-editor")
         conn.execute(
@@ -75,7 +75,7 @@ def test_insert_update_delete_follow_the_data(world):
         )
     with engine.connect() as conn:
         rows = _violations_of(conn, "PIT-TEST-1")
-        assert [(r[1], r[2]) for r in rows] == [("WPPL-65-PIT", "WSZ-652324-001-1")]
+        assert [(r[1], r[2]) for r in rows] == [("WPPL-65-PIT", "WSZ-652324-002-1")]
         vid = rows[0][0]
         zone_geom = shape(json.loads(zgeo))
         expected = abs(GEOD.geometry_area_perimeter(inner.intersection(zone_geom))[0])
@@ -115,11 +115,11 @@ def test_insert_update_delete_follow_the_data(world):
     with engine.connect() as conn:
         rows = _violations_of(conn, "PIT-TEST-1")
         state = {(r[1], r[2]): r[5] for r in rows}
-        assert state[("WPPL-65-PIT", "WSZ-652324-001-1")] is True  # resolved
-        assert state[("WPPL-66-PIT", "WSZ-652324-001-1")] is False  # detected
+        assert state[("WPPL-65-PIT", "WSZ-652324-002-1")] is True  # resolved
+        assert state[("WPPL-66-PIT", "WSZ-652324-002-1")] is False  # detected
         # The seeded Manas pit followed the zone too.
         seeded = {(r[1], r[2]): r[5] for r in _violations_of(conn, "PIT-652324-0001")}
-        assert seeded[("WPPL-65-PIT", "WSZ-652324-001-1")] is True
+        assert seeded[("WPPL-65-PIT", "WSZ-652324-002-1")] is True
     with engine.begin() as conn:
         conn.execute(
             text('UPDATE features SET properties = properties || \'{"grade": "1"}\' WHERE id = :z'),
@@ -131,7 +131,7 @@ def test_insert_update_delete_follow_the_data(world):
         assert all(r[5] for r in rows)
         assert _events(conn, vid)[-1][3] == "subject feature was deleted"
         seeded = {(r[1], r[2]): r[5] for r in _violations_of(conn, "PIT-652324-0001")}
-        assert seeded[("WPPL-65-PIT", "WSZ-652324-001-1")] is False
+        assert seeded[("WPPL-65-PIT", "WSZ-652324-002-1")] is False
 
 
 def test_unrelated_update_writes_nothing(world):

@@ -1,5 +1,5 @@
 """Site check for a project type (issue 13, item 5): rules carry the project types they
-judge (migration 0014_project_types), and a site check for one type uses only those."""
+judge (migration 0015_project_types), and a site check for one type uses only those."""
 
 from __future__ import annotations
 

@@ -39,15 +39,59 @@ RETURNS geometry LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     END)
 $$;
 
+-- A date written by people ('2021-07-30'), or NULL when it is not one: a feature's
+-- detected_on attribute must never make rule evaluation (and so the write) fail.
+CREATE OR REPLACE FUNCTION rm_date_or_null(v text) RETURNS date
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    IF v IS NULL OR v !~ '^\d{4}-\d{2}-\d{2}$' THEN
+        RETURN NULL;
+    END IF;
+    RETURN v::date;
+EXCEPTION WHEN others THEN
+    RETURN NULL;
+END $$;
+
+-- g without the parts that lie in features of layer `lay` (NULL: g unchanged). A rule with
+-- an outside_layer does not apply there because another law governs it (e.g. cropland in a
+-- wetland park is a wetland-law matter, not a Grassland-Law one).
+CREATE OR REPLACE FUNCTION rm_minus_layer(g geometry, lay text) RETURNS geometry
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN lay IS NULL OR g IS NULL THEN g ELSE coalesce(
+        (SELECT ST_Multi(ST_CollectionExtract(ST_Difference(g, ST_Union(e.geom)),
+                                              ST_Dimension(g) + 1))
+         FROM features e
+         WHERE e.layer = lay AND e.geom && g AND ST_Intersects(e.geom, g)
+         HAVING count(*) > 0),
+        g)
+    END
+$$;
+
+-- Rules are versions of a prohibition (`family`), each with the period its legal text was in
+-- force (valid_from .. valid_to, both inclusive, NULL = open). A (subject, protected) pair is
+-- judged under the version in force at its detection date: the subject's detected_on
+-- attribute, else the date an earlier violation of the family recorded, else today.
 CREATE OR REPLACE FUNCTION rm_evaluate(p_ids bigint[], p_layers text[], p_rules bigint[])
 RETURNS TABLE (action text, n bigint) LANGUAGE plpgsql AS $$
 DECLARE
     v_cause text := nullif(current_setting('rm.actor', true), '');
+    v_outside bigint[];
 BEGIN
+    -- A changed feature of a rule's outside_layer changes where that rule applies to every
+    -- subject near it: such rules are re-evaluated in full.
+    IF p_ids IS NOT NULL THEN
+        SELECT array_agg(r.id) INTO v_outside FROM violation_rules r
+        WHERE r.outside_layer = ANY(p_layers) AND (p_rules IS NULL OR r.id = ANY(p_rules));
+        IF v_outside IS NOT NULL THEN
+            PERFORM rm_evaluate(NULL, NULL, v_outside);
+        END IF;
+    END IF;
     RETURN QUERY
     WITH scope AS (
+        -- a rule brings its whole family: a pair may move from one version to another
         SELECT r.* FROM violation_rules r
-        WHERE (p_rules IS NULL OR r.id = ANY(p_rules))
+        WHERE (p_rules IS NULL OR r.family IN (
+                  SELECT f.family FROM violation_rules f WHERE f.id = ANY(p_rules)))
           AND (p_layers IS NULL OR r.subject_layer = ANY(p_layers)
                OR r.protected_layer = ANY(p_layers))
     ),
@@ -81,14 +125,32 @@ BEGIN
         JOIN features s ON s.layer = r.subject_layer AND s.properties @> r.subject_filter
         WHERE r.enabled AND r.kind = 'attribute' AND (p_ids IS NULL OR s.id = ANY(p_ids))
     ),
+    dated AS (
+        -- the detection date of each pair, and only the rule version in force on it
+        SELECT x.rule_id, x.sid, x.pid, d.day AS detected_on
+        FROM pairs x
+        JOIN scope r ON r.id = x.rule_id
+        JOIN features s ON s.id = x.sid
+        CROSS JOIN LATERAL (SELECT coalesce(
+            rm_date_or_null(s.properties->>'detected_on'),
+            (SELECT v.detected_on FROM violations v JOIN violation_rules vr ON vr.id = v.rule_id
+             WHERE v.subject_id = x.sid AND v.protected_id IS NOT DISTINCT FROM x.pid
+               AND vr.family = r.family
+             ORDER BY v.resolved_at IS NOT NULL, v.id DESC LIMIT 1),
+            current_date) AS day) d
+        WHERE (r.valid_from IS NULL OR d.day >= r.valid_from)
+          AND (r.valid_to IS NULL OR d.day <= r.valid_to)
+    ),
     shaped AS (
-        SELECT x.rule_id, x.sid, x.pid, r.severity, r.min_area_m2, r.predicate,
+        SELECT x.rule_id, x.sid, x.pid, x.detected_on, r.severity, r.min_area_m2, r.predicate,
                s.layer AS slayer, s.code AS scode, s.region_code, s.area_m2 AS sarea,
                p.layer AS player, p.code AS pcode, p.area_m2 AS parea,
-               rm_violation_geom(s.geom, p.geom, r.predicate, r.distance_m) AS g,
+               s.sample OR coalesce(p.sample, false) AS sample,
+               rm_minus_layer(rm_violation_geom(s.geom, p.geom, r.predicate, r.distance_m),
+                              r.outside_layer) AS g,
                CASE WHEN p.id IS NOT NULL
                     THEN ST_Distance(s.geom::geography, p.geom::geography) END AS dist
-        FROM pairs x
+        FROM dated x
         JOIN scope r ON r.id = x.rule_id
         JOIN features s ON s.id = x.sid
         LEFT JOIN features p ON p.id = x.pid
@@ -107,10 +169,10 @@ BEGIN
         INSERT INTO violations AS v (
             rule_id, subject_id, subject_layer, subject_code, protected_id, protected_layer,
             protected_code, geom, area_m2, share_of_subject, share_of_protected, distance_m,
-            severity, region_code)
+            severity, region_code, detected_on, sample)
         SELECT f.rule_id, f.sid, f.slayer, f.scode, f.pid, f.player, f.pcode, f.g, f.area,
                f.area / nullif(f.sarea, 0), f.area / nullif(f.parea, 0), f.dist,
-               f.severity, f.region_code
+               f.severity, f.region_code, f.detected_on, f.sample
         FROM found f
         ON CONFLICT (rule_id, subject_id, protected_id) DO UPDATE SET
             subject_layer = EXCLUDED.subject_layer, subject_code = EXCLUDED.subject_code,
@@ -120,6 +182,7 @@ BEGIN
             share_of_protected = EXCLUDED.share_of_protected,
             distance_m = EXCLUDED.distance_m, severity = EXCLUDED.severity,
             region_code = EXCLUDED.region_code,
+            detected_on = EXCLUDED.detected_on, sample = EXCLUDED.sample,
             resolved_at = NULL,
             -- An accepted-and-closed problem that reappears in the data is reopened (回头看);
             -- every other status stays (a dismissed record stays dismissed: an inspector
@@ -131,10 +194,11 @@ BEGIN
             updated_at = now()
         WHERE v.resolved_at IS NOT NULL
            OR (v.subject_code, v.protected_code, v.geom, v.severity, v.region_code,
-               v.distance_m, v.share_of_protected)
+               v.distance_m, v.share_of_protected, v.detected_on, v.sample)
               IS DISTINCT FROM
               (EXCLUDED.subject_code, EXCLUDED.protected_code, EXCLUDED.geom, EXCLUDED.severity,
-               EXCLUDED.region_code, EXCLUDED.distance_m, EXCLUDED.share_of_protected)
+               EXCLUDED.region_code, EXCLUDED.distance_m, EXCLUDED.share_of_protected,
+               EXCLUDED.detected_on, EXCLUDED.sample)
         RETURNING v.id, v.status
     ),
     gone AS (
@@ -222,10 +286,12 @@ BEGIN
     ELSE
         SELECT array_agg(n.id) INTO ids FROM rm_new n JOIN rm_old o ON o.id = n.id
          WHERE (n.kind, n.subject_layer, n.subject_filter, n.protected_layer, n.protected_filter,
-                n.predicate, n.distance_m, n.min_area_m2, n.severity, n.enabled)
+                n.predicate, n.distance_m, n.min_area_m2, n.severity, n.enabled, n.family,
+                n.valid_from, n.valid_to, n.outside_layer)
                IS DISTINCT FROM
                (o.kind, o.subject_layer, o.subject_filter, o.protected_layer, o.protected_filter,
-                o.predicate, o.distance_m, o.min_area_m2, o.severity, o.enabled);
+                o.predicate, o.distance_m, o.min_area_m2, o.severity, o.enabled, o.family,
+                o.valid_from, o.valid_to, o.outside_layer);
     END IF;
     IF ids IS NOT NULL THEN
         PERFORM rm_evaluate(NULL, NULL, ids);

@@ -3,8 +3,8 @@
 Triggers (``geo/notify/sql/outbox.sql``) write events in the transaction of the change
 that causes them, and queue the matching deliveries; the worker sends them.
 
-Revision ID: 0013_notify_outbox
-Revises: 0012_region_rule
+Revision ID: 0014_notify_outbox
+Revises: 0013_law_periods
 Create Date: 2026-12-03
 """
 
@@ -17,8 +17,8 @@ from sqlalchemy.dialects import postgresql
 
 from geo.kernel import sqlfiles
 
-revision: str = "0013_notify_outbox"
-down_revision: str | None = "0012_region_rule"
+revision: str = "0014_notify_outbox"
+down_revision: str | None = "0013_law_periods"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -12,8 +12,8 @@
 * ``campaign_records``: accountability, petitions, compensation, disclosures, premature
   closures, with the reports' figures and quotes.
 
-Revision ID: 0015_campaign_structure
-Revises: 0014_project_types
+Revision ID: 0016_campaign_structure
+Revises: 0015_project_types
 Create Date: 2026-12-03
 """
 
@@ -25,8 +25,8 @@ from sqlalchemy.dialects import postgresql
 
 from geo.kernel import sqlfiles
 
-revision: str = "0015_campaign_structure"
-down_revision: str | None = "0014_project_types"
+revision: str = "0016_campaign_structure"
+down_revision: str | None = "0015_project_types"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,8 +2,8 @@
 proposed road, mine, farm…; existing rules get defaults from their legal basis (the same
 reasoning as geo/violations/project_types.py, frozen here as SQL).
 
-Revision ID: 0014_project_types
-Revises: 0013_notify_outbox
+Revision ID: 0015_project_types
+Revises: 0014_notify_outbox
 Create Date: 2026-12-03
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0014_project_types"
-down_revision: str | None = "0013_notify_outbox"
+revision: str = "0015_project_types"
+down_revision: str | None = "0014_notify_outbox"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

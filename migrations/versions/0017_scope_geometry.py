@@ -21,8 +21,8 @@ The live definitions are in geo/kernel/sql/scopes.sql; the previous ones are fro
 migrations/data/scopes_0012.sql for the downgrade. Small functions and two triggers: no table
 rewrite.
 
-Revision ID: 0016_scope_geometry
-Revises: 0015_campaign_structure
+Revision ID: 0017_scope_geometry
+Revises: 0016_campaign_structure
 Create Date: 2026-12-03
 """
 
@@ -33,8 +33,8 @@ from alembic import op
 
 from geo.kernel import sqlfiles
 
-revision: str = "0016_scope_geometry"
-down_revision: str | None = "0015_campaign_structure"
+revision: str = "0017_scope_geometry"
+down_revision: str | None = "0016_campaign_structure"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
