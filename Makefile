@@ -36,6 +36,7 @@ web:
 
 setup: $(VENV)/.installed postgis migrate samples web
 
+# Worker processes: RM_WORKERS (default: one per core). Replicas: DATABASE_READ_URLS.
 run: setup
 	$(PY) -m app serve --host $(HOST) --port $(PORT)
 

@@ -55,12 +55,20 @@ def _evaluate(args, settings: Settings) -> int:
 
 
 def _serve(args, settings: Settings) -> int:
+    """One process, or N worker processes sharing the socket (uvicorn's supervisor restarts
+    a worker that dies). SIGTERM: every worker stops accepting and finishes its in-flight
+    requests and streams before it exits."""
     import uvicorn
 
     from app.main import configure_logging, create_app
 
     configure_logging()
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, proxy_headers=True)
+    workers = args.workers or settings.worker_count
+    common = {"host": args.host, "port": args.port, "proxy_headers": True}
+    if workers == 1:
+        uvicorn.run(create_app(settings), **common)
+    else:  # each worker builds its app from the environment, as this command did
+        uvicorn.run("app.main:worker_app", factory=True, workers=workers, **common)
     return 0
 
 
@@ -171,6 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="serve the API and web map")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
+    s.add_argument(
+        "--workers", type=int, metavar="N", help="worker processes (default RM_WORKERS or cores)"
+    )
     s.set_defaults(func=_serve)
     users = sub.add_parser("users", help="manage users and API keys").add_subparsers(
         dest="users_command", required=True

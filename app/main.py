@@ -16,6 +16,7 @@ from app.connection import OneConnectionPerRequest
 from app.limits import BodyLimit
 from app.routers import (
     checks,
+    health,
     imports,
     inspections,
     overlaps,
@@ -28,7 +29,8 @@ from app.routers import (
 from app.routers.ogc import features, landing, tiles, transactions
 from geo.catalog.extent import ExtentCache
 from geo.kernel.config import Settings
-from geo.kernel.db import async_engine, sync_engine
+from geo.kernel.db import async_engine, migration_heads, sync_engine
+from geo.kernel.replicas import ReplicaSet
 from geo.tiles.cache import TileCache
 
 STATIC = Path(__file__).parent / "static"
@@ -42,11 +44,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = async_engine(settings)
         # Blocking work (imports through COPY, file exports) runs in threads on this one.
         app.state.sync_engine = sync_engine(settings)
+        replicas = [async_engine(settings, url) for url in settings.read_urls]
+        app.state.replicas = ReplicaSet(replicas, settings.replica_retry_s) if replicas else None
+        app.state.migration_heads = migration_heads(settings)
         try:
             yield
         finally:
             await app.state.engine.dispose()
             app.state.sync_engine.dispose()
+            if app.state.replicas is not None:
+                await app.state.replicas.dispose()
 
     app = FastAPI(
         title=settings.title,
@@ -73,9 +80,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["ETag", "Location", "Content-Crs"],
     )
     app.add_middleware(BodyLimit, settings=settings)
-    app.add_middleware(OneConnectionPerRequest, retry_after=settings.retry_after_s)
+    app.add_middleware(
+        OneConnectionPerRequest,
+        retry_after=settings.retry_after_s,
+        read_your_writes_s=settings.read_your_writes_s,
+    )
     errors.install(app)
     app.include_router(landing.router)
+    app.include_router(health.router)
     app.include_router(features.build_router(settings))
     app.include_router(transactions.build_router(settings))
     app.include_router(imports.build_router(settings))
@@ -94,3 +106,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def configure_logging(level: str = "INFO") -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process of ``serve --workers N`` (settings from the
+    environment, as the command line reads them)."""
+    configure_logging()
+    return create_app()

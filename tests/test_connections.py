@@ -92,6 +92,7 @@ def small_pool_server(database_url: str, tmp_path_factory) -> Iterator[str]:
         "RM_POOL_SIZE": "2",
         "RM_POOL_MAX_OVERFLOW": "1",
         "RM_POOL_TIMEOUT_S": "0.5",
+        "RM_WORKERS": "1",  # one process, one pool of 2 (+1)
     }
     with open(log, "w") as out:
         proc = subprocess.Popen(

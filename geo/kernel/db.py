@@ -10,12 +10,11 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, text
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from geo.kernel.auth import Principal
 from geo.kernel.config import Settings
-from geo.kernel.errors import Overloaded
+from geo.kernel.replicas import ReplicaSet, checkout
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,17 +25,25 @@ def sync_engine(settings: Settings) -> Engine:
     )
 
 
-def async_engine(settings: Settings) -> AsyncEngine:
+def async_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
+    """The pooled engine of the primary, or of the replica at ``url``. Pre-ping on checkout
+    replaces connections a database restart has closed; a database that is away fails the
+    checkout within ``connect_timeout_s`` (answered 503)."""
     return create_async_engine(
-        settings.sqlalchemy_url,
+        url or settings.sqlalchemy_url,
         pool_size=settings.pool_size,
         max_overflow=(
             settings.pool_size if settings.pool_max_overflow is None else settings.pool_max_overflow
         ),
         pool_timeout=settings.pool_timeout_s,
         pool_pre_ping=True,
-        # Server-side statement cache for the queries every page repeats.
-        connect_args={"prepare_threshold": 3, "application_name": "restoration-map"},
+        connect_args={
+            # Server-side statement cache for the queries every page repeats (off behind
+            # a pooler in transaction mode that cannot keep prepared statements).
+            "prepare_threshold": 3 if settings.db_prepared_statements else None,
+            "application_name": "restoration-map",
+            "connect_timeout": settings.connect_timeout_s,
+        },
     )
 
 
@@ -92,20 +99,27 @@ class RequestConnection:
     engine uses the request's connection too. A full pool is waited on for the engine's
     bounded ``pool_timeout`` and then refused with :class:`Overloaded` (503)."""
 
-    def __init__(self, engine: AsyncEngine, retry_after: int = 2):
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        retry_after: int = 2,
+        replicas: ReplicaSet | None = None,
+    ):
         self.engine = engine
         self.retry_after = retry_after
+        # Set for read-only requests that may be served by a streaming replica.
+        self.replicas = replicas
+        self.node: str | None = None  # "primary" or "replica" once connected
         self._conn: AsyncConnection | None = None
 
     async def get(self) -> AsyncConnection:
         if self._conn is None:
-            try:
-                self._conn = await self.engine.connect()
-            except PoolTimeout:
-                raise Overloaded(
-                    "every database connection is busy; retry shortly",
-                    retry_after=self.retry_after,
-                ) from None
+            if self.replicas is not None:
+                self._conn = await self.replicas.connect(self.retry_after)
+                self.node = "replica" if self._conn is not None else None
+            if self._conn is None:
+                self._conn = await checkout(self.engine, self.retry_after)
+                self.node = "primary"
         return self._conn
 
     @asynccontextmanager
@@ -115,6 +129,9 @@ class RequestConnection:
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
         """A transaction on the request's connection; reads before it are ended first."""
+        if self.node == "replica":  # a write never goes to a replica: move to the primary
+            await self.close()
+        self.replicas = None
         conn = await self.get()
         if conn.in_transaction():
             await conn.commit()
@@ -148,3 +165,18 @@ async def write_transaction(
 async def postgis_version(conn: AsyncConnection) -> str:
     """The PostGIS library version: a health check that also proves the extension works."""
     return (await conn.execute(text("SELECT postgis_lib_version()"))).scalar_one()
+
+
+def migration_heads(settings: Settings) -> set[str]:
+    """The head revision(s) of the migrations shipped with this code."""
+    from alembic.script import ScriptDirectory
+
+    return set(ScriptDirectory.from_config(alembic_config(settings)).get_heads())
+
+
+async def current_revisions(conn: AsyncConnection) -> set[str]:
+    """The revision(s) the database is at (empty before the first migration)."""
+    exists = (await conn.execute(text("SELECT to_regclass('alembic_version')"))).scalar_one()
+    if exists is None:
+        return set()
+    return set((await conn.execute(text("SELECT version_num FROM alembic_version"))).scalars())
