@@ -4,12 +4,14 @@ commands and tests use the sync one."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from geo.kernel.auth import Principal
@@ -17,6 +19,7 @@ from geo.kernel.config import Settings
 from geo.kernel.replicas import ReplicaSet, checkout
 
 ROOT = Path(__file__).resolve().parents[2]
+log = logging.getLogger("restoration_map.db")
 
 
 def sync_engine(settings: Settings) -> Engine:
@@ -140,8 +143,14 @@ class RequestConnection:
 
     async def close(self) -> None:
         conn, self._conn = self._conn, None
-        if conn is not None:
+        if conn is None:
+            return
+        try:
             await conn.close()  # rolls back what is still open, returns it to the pool
+        except DBAPIError as exc:
+            # The database went away under it (a restart): SQLAlchemy has invalidated it
+            # (the pool drops it, pre-ping replaces the others); the response is sent.
+            log.warning("a connection was lost while being given back: %s", exc.orig)
 
 
 Connectable = AsyncEngine | RequestConnection
