@@ -111,7 +111,7 @@ def new_standby(primary: Cluster) -> Cluster:
     as_postgres(
         str(PG_BIN / "pg_basebackup"),
         *("-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres"),
-        *("-D", str(standby.data), "-R", "-X", "stream"),
+        *("-D", str(standby.data), "-R", "-X", "stream", "-c", "fast"),
     )
     return standby.start()
 
