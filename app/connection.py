@@ -13,6 +13,7 @@ key's last use is recorded there), and any request carrying the cookie a write s
 
 from __future__ import annotations
 
+import json
 import time
 from http.cookies import SimpleCookie
 
@@ -61,15 +62,49 @@ def may_use_replica(scope: Scope) -> bool:
 
 
 class OneConnectionPerRequest:
-    def __init__(self, app: ASGIApp, retry_after: int, read_your_writes_s: int = 10):
+    def __init__(
+        self,
+        app: ASGIApp,
+        retry_after: int,
+        read_your_writes_s: int = 10,
+        max_in_flight: int = 10_000,
+    ):
         self.app = app
         self.retry_after = retry_after
         self.read_your_writes_s = read_your_writes_s
+        self.max_in_flight = max_in_flight
+        self.in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # Overload: refuse now, not after a wait (liveness is always answered).
+        if self.in_flight >= self.max_in_flight and scope["path"] != "/healthz":
+            await self._busy(send)
+            return
+        self.in_flight += 1
+        try:
+            await self._serve(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+    async def _busy(self, send: Send) -> None:
+        body = json.dumps(
+            {
+                "code": "ServiceUnavailable",
+                "description": "too many requests at once; retry shortly",
+            }
+        ).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"retry-after", str(self.retry_after).encode()),
+        ]
+        await send({"type": "http.response.start", "status": 503, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = scope["app"].state
         replicas = getattr(state, "replicas", None)
         use_replica = bool(replicas) and may_use_replica(scope)

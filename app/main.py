@@ -36,9 +36,7 @@ from geo.tiles.cache import TileCache
 STATIC = Path(__file__).parent / "static"
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
-
+def _lifespan(settings: Settings):
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.engine = async_engine(settings)
@@ -55,6 +53,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if app.state.replicas is not None:
                 await app.state.replicas.dispose()
 
+    return lifespan
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
     app = FastAPI(
         title=settings.title,
         version="0.1.0",
@@ -65,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/api",
         docs_url="/api.html",
         redoc_url=None,
-        lifespan=lifespan,
+        lifespan=_lifespan(settings),
     )
     app.state.settings = settings
     app.state.tile_cache = TileCache(settings.tile_cache_mb * 1024 * 1024)
@@ -84,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         OneConnectionPerRequest,
         retry_after=settings.retry_after_s,
         read_your_writes_s=settings.read_your_writes_s,
+        max_in_flight=settings.in_flight_limit,
     )
     errors.install(app)
     app.include_router(landing.router)

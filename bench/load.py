@@ -129,7 +129,14 @@ def _measure(base: str, urls: list[str], clients: int, seconds: float) -> dict:
 def run(database_url: str, hotspots, logs: Path, seconds: float = 20.0) -> dict:
     workers = int(os.environ.get("BENCH_WORKERS", os.cpu_count() or 1))
     out: dict = {"workers": workers, "seconds_per_run": seconds, "runs": {}}
-    env = {"RM_POOL_TIMEOUT_S": os.environ.get("BENCH_POOL_TIMEOUT_S", "0.5")}
+    # The same connection budget as tipg (asyncpg pool of 10 per worker); a short bounded
+    # wait and an in-flight limit, so overload is answered 503 quickly rather than queued.
+    env = {
+        "RM_POOL_SIZE": "10",
+        "RM_POOL_MAX_OVERFLOW": "0",
+        "RM_POOL_TIMEOUT_S": os.environ.get("BENCH_POOL_TIMEOUT_S", "0.5"),
+        "RM_MAX_IN_FLIGHT": os.environ.get("BENCH_MAX_IN_FLIGHT", "60"),
+    }
     out["ours_env"] = env
     with servers.ours(database_url, logs / "load-ours.log", workers, env) as (base, _):
         for n in CLIENTS:

@@ -64,6 +64,17 @@ def layer_counts(database_url: str) -> dict[str, int]:
         return dict(conn.execute("SELECT layer, count(*) FROM features GROUP BY layer").fetchall())
 
 
+def _run_load(a, manifest: dict, logs: Path, result: dict) -> None:
+    print("== load", file=sys.stderr, flush=True)
+    try:
+        result["results"]["load"] = load.run(
+            a.database_url, manifest["hotspots"], logs, a.load_seconds
+        )
+    except Exception as exc:
+        result["errors"]["load"] = f"{type(exc).__name__}: {exc}"
+        traceback.print_exc()
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--database-url", required=True)
@@ -140,14 +151,7 @@ def main(argv: list[str] | None = None) -> int:
                 traceback.print_exc()
     client.close()
     if "load" in only:  # its own multi-worker servers, once the single-process ones stopped
-        print("== load", file=sys.stderr, flush=True)
-        try:
-            result["results"]["load"] = load.run(
-                a.database_url, manifest["hotspots"], logs, a.load_seconds
-            )
-        except Exception as exc:
-            result["errors"]["load"] = f"{type(exc).__name__}: {exc}"
-            traceback.print_exc()
+        _run_load(a, manifest, logs, result)
     result["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     a.out.mkdir(parents=True, exist_ok=True)

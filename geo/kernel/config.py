@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     # How long a request waits for a pooled connection before it is answered 503.
     pool_timeout_s: float = Field(2.0, gt=0, le=60)
     retry_after_s: int = Field(2, ge=1, description="Retry-After of a 503 when the pool is full")
+    # Requests a worker works on at once; more are answered 503 at once (None: twice the
+    # pool), so an overload is refused in milliseconds instead of queueing for the pool.
+    max_in_flight: int | None = Field(None, ge=1, le=10_000)
     items_default_limit: int = Field(100, ge=1, le=10_000)
     items_max_limit: int = Field(10_000, ge=1, le=100_000)
     # numberMatched is only reported when counting finishes within this budget.
@@ -96,6 +99,11 @@ class Settings(BaseSettings):
     def read_urls(self) -> list[str]:
         """The replicas' URLs (SQLAlchemy form), in the order given."""
         return [psycopg_url(u.strip()) for u in self.database_read_urls.split(",") if u.strip()]
+
+    @property
+    def in_flight_limit(self) -> int:
+        overflow = self.pool_size if self.pool_max_overflow is None else self.pool_max_overflow
+        return self.max_in_flight or 2 * (self.pool_size + overflow)
 
     @property
     def worker_count(self) -> int:
