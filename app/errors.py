@@ -83,7 +83,9 @@ def install(app: FastAPI) -> None:
     async def _db_error(request: Request, exc: DBAPIError):
         known = from_database(exc)  # region-scope trigger → 403, unique violation → 409
         if known is not None:
-            return error_response(known.status, known.code, known.description)
+            retry = getattr(known, "retry_after", None)
+            headers = {"Retry-After": str(retry)} if retry is not None else None
+            return error_response(known.status, known.code, known.description, headers)
         log.exception("database error on %s %s", request.method, request.url.path)
         return error_response(500, "ServerError", "internal error; it has been logged")
 

@@ -13,6 +13,7 @@ latency: overload must be answered in < 1 s), other statuses and transport failu
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
 from collections import Counter
@@ -140,15 +141,19 @@ def run(database_url: str, hotspots, logs: Path, seconds: float = 20.0) -> dict:
         "RM_MAX_IN_FLIGHT": os.environ.get("BENCH_MAX_IN_FLIGHT", "30"),
     }
     out["ours_env"] = env
+    partial = logs / "load-partial.json"  # each run kept as it ends (a killed run shows it)
+
+    def measure(key: str, base: str, urls: list[str], n: int) -> None:
+        out["runs"][key] = _measure(base, urls, n, seconds)
+        partial.write_text(json.dumps(out, indent=1))
+
     with servers.ours(database_url, logs / "load-ours.log", workers, env) as (base, _):
         for n in CLIENTS:
-            out["runs"][f"ours_common_{n}"] = _measure(
-                base, common_mix(hotspots, False), n, seconds
-            )
-            out["runs"][f"ours_full_{n}"] = _measure(base, full_mix(hotspots), n, seconds)
+            measure(f"ours_common_{n}", base, common_mix(hotspots, False), n)
+            measure(f"ours_full_{n}", base, full_mix(hotspots), n)
     with servers.tipg(database_url, logs / "load-tipg.log", workers) as (base, _):
         for n in CLIENTS:
-            out["runs"][f"tipg_common_{n}"] = _measure(base, common_mix(hotspots, True), n, seconds)
+            measure(f"tipg_common_{n}", base, common_mix(hotspots, True), n)
     return out
 
 

@@ -133,3 +133,23 @@ def test_a_replica_that_is_away_falls_back_to_the_primary(nodes, app_client):
         standby.start()
     # Back in rotation once replica_retry_s (1 s) has passed.
     wait_until(lambda: app_client.get(f"{PITS}?limit=2").headers["X-Database-Node"] == "replica")
+
+
+def test_a_read_cancelled_by_replay_is_a_503_to_retry(nodes):
+    """A hot standby cancels a read that conflicts with replay (SQLSTATE 40001): that is a
+    503 with Retry-After, never a 500."""
+    from sqlalchemy.exc import DBAPIError
+
+    from geo.kernel.errors import DatabaseUnavailable, from_database
+
+    engine = db.sync_engine(Settings(database_url=nodes[1].url()))
+    raise_40001 = (
+        "DO $$ BEGIN RAISE EXCEPTION 'conflict with recovery' USING ERRCODE = '40001'; END $$"
+    )
+    try:
+        with pytest.raises(DBAPIError) as info, engine.connect() as conn:
+            conn.execute(text(raise_40001))
+    finally:
+        engine.dispose()
+    err = from_database(info.value)
+    assert isinstance(err, DatabaseUnavailable) and err.status == 503 and err.retry_after == 1
