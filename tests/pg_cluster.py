@@ -4,11 +4,13 @@ pg_basebackup. The machine's main cluster is never touched, restarted or reconfi
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -154,3 +156,10 @@ def wait_until(check, timeout: float = 20.0, step: float = 0.2):
         if time.monotonic() > deadline:
             raise AssertionError(f"still false after {timeout} s: {check}")
         time.sleep(step)
+
+
+def run_async(coro):
+    """``asyncio.run`` in a thread of its own: in a whole-suite run the browser tests'
+    Playwright keeps an event loop running in the main thread."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()

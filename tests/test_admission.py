@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import ROOT, _free_port
-from tests.pg_cluster import wait_until
+from tests.pg_cluster import run_async, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,7 @@ async def _burst(base: str) -> tuple[list[httpx.Response], httpx.Response]:
 
 
 def test_beyond_the_in_flight_limit_is_503_with_retry_after(narrow_server):
-    answers, live = asyncio.run(_burst(narrow_server))
+    answers, live = run_async(_burst(narrow_server))
     statuses = sorted({r.status_code for r in answers})
     assert statuses == [200, 503], statuses
     for r in answers:

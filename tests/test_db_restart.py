@@ -21,7 +21,7 @@ import psutil
 import pytest
 
 from tests.conftest import ROOT, _free_port
-from tests.pg_cluster import Cluster, clusters, wait_until
+from tests.pg_cluster import Cluster, clusters, run_async, wait_until
 
 CLIENTS = 16
 
@@ -131,7 +131,7 @@ async def _restart_under_load(base: str, primary: Cluster) -> Counter:
 
 def test_database_restart_under_load_is_503_then_recovers(server, primary):
     base, proc, log = server
-    seen = asyncio.run(_restart_under_load(base, primary))
+    seen = run_async(_restart_under_load(base, primary))
     assert seen[500] == 0, seen
     assert seen[503] > 0, seen  # the outage was seen, and answered 503
     # Recovered by itself: no restart of the service, every route answers again.
