@@ -47,6 +47,7 @@ web:
 setup: $(VENV)/.installed postgis migrate samples web
 
 # The notification worker runs alongside the server and stops with it.
+# Worker processes: RM_WORKERS (default: one per core). Replicas: DATABASE_READ_URLS.
 run: setup
 	$(PY) -m app notify run & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT; \
 	$(PY) -m app serve --host $(HOST) --port $(PORT)
@@ -74,7 +75,8 @@ BENCH_SEED ?= 7
 BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/rm_bench_$(subst .,_,$(BENCH_SCALE))
 BENCH_REPEATS ?= 7
 BENCH_FULL_REPEATS ?= 3
-BENCH_ONLY ?= items,memory,tiles,overlaps,import,explain
+BENCH_LOAD_SECONDS ?= 20
+BENCH_ONLY ?= items,memory,tiles,overlaps,import,explain,load
 BENCH_DATA := bench/data/$(BENCH_SCALE)
 TIPG_VENV := bench/.tipg-venv
 
@@ -89,7 +91,8 @@ bench: $(VENV)/.installed $(TIPG_VENV)/.installed
 	$(PY) -m bench.generate --scale $(BENCH_SCALE) --seed $(BENCH_SEED) --out $(BENCH_DATA)
 	$(PY) -m bench.benchdb --database-url $(BENCH_DATABASE_URL) --data $(BENCH_DATA)
 	$(PY) -m bench.run --database-url $(BENCH_DATABASE_URL) --data $(BENCH_DATA) \
-	  --repeats $(BENCH_REPEATS) --full-repeats $(BENCH_FULL_REPEATS) --only $(BENCH_ONLY)
+	  --repeats $(BENCH_REPEATS) --full-repeats $(BENCH_FULL_REPEATS) --only $(BENCH_ONLY) \
+	  --load-seconds $(BENCH_LOAD_SECONDS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -62,18 +62,22 @@ def _evaluate(args, settings: Settings) -> int:
 
 
 def _serve(args, settings: Settings) -> int:
+    """One process, or N worker processes sharing the socket (uvicorn's supervisor restarts
+    a worker that dies). SIGTERM: every worker stops accepting and finishes its in-flight
+    requests and streams before it exits."""
     import uvicorn
 
     from app.main import configure_logging, create_app
 
     configure_logging(fmt=settings.log_format)
+    workers = args.workers or settings.worker_count
     # Our request log (app.observability) replaces uvicorn's access log.
     options = dict(host=args.host, port=args.port, proxy_headers=True, access_log=False)
-    if args.workers > 1:
+    if workers > 1:
         cli_ops.prepare_multiprocess_metrics()
         # Each worker is a new process: it sets up logging and builds its app from the env.
         uvicorn.run(
-            "app.cli_ops:worker_app", factory=True, workers=args.workers, log_config=None, **options
+            "app.cli_ops:worker_app", factory=True, workers=workers, log_config=None, **options
         )
     else:
         uvicorn.run(create_app(settings), log_config=None, **options)
@@ -185,7 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="serve the API and web map")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
-    s.add_argument("--workers", type=int, default=1, help="worker processes (see /metrics)")
+    s.add_argument(
+        "--workers", type=int, metavar="N", help="worker processes (default RM_WORKERS or cores)"
+    )
     s.set_defaults(func=_serve)
     users = sub.add_parser("users", help="manage users and API keys").add_subparsers(
         dest="users_command", required=True

@@ -39,18 +39,12 @@ def worker_app():
 
 
 def prepare_multiprocess_metrics() -> None:
-    """Several workers share their metrics through PROMETHEUS_MULTIPROC_DIR, emptied at start
-    (prometheus-client's multiprocess mode); without it each worker would count alone."""
+    """Several workers share their metrics through PROMETHEUS_MULTIPROC_DIR (default
+    var/prometheus), emptied at start (prometheus-client's multiprocess mode)."""
     import os
 
-    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if not path:
-        print(
-            "warning: several workers without PROMETHEUS_MULTIPROC_DIR: each scrape of "
-            "/metrics sees one worker's counts",
-            file=sys.stderr,
-        )
-        return
+    # Default: a folder of the service's own, so `make run` (a worker per core) sums them.
+    path = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", "var/prometheus")
     Path(path).mkdir(parents=True, exist_ok=True)
     for stale in Path(path).glob("*.db"):
         stale.unlink()

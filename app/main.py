@@ -32,27 +32,36 @@ from app.static_files import STATIC, VersionedStatic
 from geo.catalog.extent import ExtentCache
 from geo.kernel.config import Settings
 from geo.kernel.db import async_engine, sync_engine
+from geo.kernel.replicas import ReplicaSet
 from geo.notify import NotifySettings
 from geo.notify import queue_stats as notify_queue_stats
 from geo.tiles.cache import TileCache
 
 
-def create_app(
-    settings: Settings | None = None, notify_settings: NotifySettings | None = None
-) -> FastAPI:
-    settings = settings or Settings()
-
+def _lifespan(settings: Settings):
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         imports.clean_spool()  # uploads a crashed process left behind
         app.state.engine = async_engine(settings)
         # Blocking work (imports through COPY, file exports) runs in threads on this one.
         app.state.sync_engine = sync_engine(settings)
+        replicas = [async_engine(settings, url) for url in settings.read_urls]
+        app.state.replicas = ReplicaSet(replicas, settings.replica_retry_s) if replicas else None
         try:
             yield
         finally:
             await app.state.engine.dispose()
             app.state.sync_engine.dispose()
+            if app.state.replicas is not None:
+                await app.state.replicas.dispose()
+
+    return lifespan
+
+
+def create_app(
+    settings: Settings | None = None, notify_settings: NotifySettings | None = None
+) -> FastAPI:
+    settings = settings or Settings()
 
     app = FastAPI(
         title=settings.title,
@@ -64,7 +73,7 @@ def create_app(
         openapi_url="/api",
         docs_url="/api.html",
         redoc_url=None,
-        lifespan=lifespan,
+        lifespan=_lifespan(settings),
     )
     app.state.settings = settings
     app.state.tile_cache = TileCache(settings.tile_cache_mb * 1024 * 1024)

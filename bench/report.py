@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.load import report_rows as load_rows
+
 NOT_MEASURED = "not measured"
 
 
@@ -176,6 +178,8 @@ def rows(r: dict) -> list[tuple[str, str, str, str, str, str]]:
                     "",
                 )
             )
+    if res.get("load"):
+        out += load_rows(res["load"])
     for name, e in err.items():
         if name != "items":
             out.append((name, "error", "", "", "", e[:100]))

@@ -23,11 +23,11 @@ import httpx
 import psycopg
 import pyogrio
 
-from bench import explain, imports, items, memory, overlaps, servers, tiles
+from bench import explain, imports, items, load, memory, overlaps, servers, tiles
 from bench.report import markdown, ratio_table
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ("items", "memory", "tiles", "overlaps", "import", "explain")
+BENCHMARKS = ("items", "memory", "tiles", "overlaps", "import", "explain", "load")
 
 
 def machine() -> dict:
@@ -64,6 +64,17 @@ def layer_counts(database_url: str) -> dict[str, int]:
         return dict(conn.execute("SELECT layer, count(*) FROM features GROUP BY layer").fetchall())
 
 
+def _run_load(a, manifest: dict, logs: Path, result: dict) -> None:
+    print("== load", file=sys.stderr, flush=True)
+    try:
+        result["results"]["load"] = load.run(
+            a.database_url, manifest["hotspots"], logs, a.load_seconds
+        )
+    except Exception as exc:
+        result["errors"]["load"] = f"{type(exc).__name__}: {exc}"
+        traceback.print_exc()
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--database-url", required=True)
@@ -71,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=7, help="timed runs per page/query")
     p.add_argument("--full-repeats", type=int, default=3, help="timed whole-layer downloads")
     p.add_argument("--only", default=",".join(BENCHMARKS))
+    p.add_argument("--load-seconds", type=float, default=20.0, help="per load run")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     a = p.parse_args(argv)
     only = set(a.only.split(","))
@@ -129,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
             ),
         }
         for name in BENCHMARKS:
-            if name not in only:
+            if name not in only or name == "load":
                 continue
             print(f"== {name}", file=sys.stderr, flush=True)
             try:
@@ -138,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
                 result["errors"][name] = f"{type(exc).__name__}: {exc}"
                 traceback.print_exc()
     client.close()
+    if "load" in only:  # its own multi-worker servers, once the single-process ones stopped
+        _run_load(a, manifest, logs, result)
     result["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     a.out.mkdir(parents=True, exist_ok=True)

@@ -57,7 +57,8 @@ def serve(cmd: list[str], env: dict, ready_path: str, log: Path, cwd: Path):
             proc.kill()
 
 
-def ours(database_url: str, log: Path):
+def ours(database_url: str, log: Path, workers: int = 1, extra_env: dict | None = None):
+    """One process by default: the memory benchmark measures it by its pid."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -66,12 +67,14 @@ def ours(database_url: str, log: Path):
         # tipg has no tile cache and the tile benchmark repeats the same tiles: compare the
         # work of building a tile, not cache hits (BENCH_TILE_CACHE_MB=128 measures warm).
         "RM_TILE_CACHE_MB": os.environ.get("BENCH_TILE_CACHE_MB", "0"),
+        "RM_WORKERS": str(workers),
+        **(extra_env or {}),
     }
     cmd = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", "{port}"]
     return serve(cmd, env, "/healthz", log, ROOT)
 
 
-def tipg(database_url: str, log: Path):
+def tipg(database_url: str, log: Path, workers: int = 1):
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "DATABASE_URL": database_url,
@@ -93,6 +96,8 @@ def tipg(database_url: str, log: Path):
         "{port}",
         "--log-level",
         "warning",
+        "--workers",
+        str(workers),
     ]
     # cwd: a directory with no .env, so tipg reads only the settings above.
     return serve(cmd, env, "/collections", log, TIPG_VENV)

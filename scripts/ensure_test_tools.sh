@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Debian tools the test suite drives: GDAL's ogrinfo/ogr2ogr (a real OGC API client),
 # Chromium (the browser tests) and Noto CJK fonts (so Chinese renders in the browser tests'
-# screenshots instead of empty boxes). Installed only when missing.
+# screenshots instead of empty boxes), PgBouncer (tests/test_pgbouncer.py runs one of its own
+# on a free port; the package's service is not used). Installed only when missing.
 set -euo pipefail
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 missing=()
 command -v ogrinfo >/dev/null 2>&1 || missing+=(gdal-bin)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
 dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep -q 'ok installed' \
   || missing+=(fonts-noto-cjk)
 if [ ${#missing[@]} -gt 0 ]; then

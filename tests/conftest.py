@@ -79,7 +79,12 @@ def live_server(database_url: str, tmp_path_factory) -> Iterator[str]:
     port = _free_port()
     log = tmp_path_factory.mktemp("server") / "access.log"
     photos = tmp_path_factory.mktemp("photos")
-    env = {**os.environ, "DATABASE_URL": database_url, "RM_PHOTO_DIR": str(photos)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "RM_PHOTO_DIR": str(photos),
+        "RM_WORKERS": "1",  # one process: tests may count its log lines or cache hits
+    }
     with open(log, "w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)],

@@ -32,17 +32,23 @@ def _expected(request: Request) -> tuple[tuple[str, ...], frozenset[str]]:
 )
 async def readyz(request: Request):
     heads, known = _expected(request)
+    replicas = request.app.state.replicas
+    rotation = {
+        "configured": len(replicas) if replicas else 0,
+        "in_rotation": len(replicas.healthy()) if replicas else 0,
+    }
     try:
-        async with request.app.state.engine.connect() as conn:
+        async with request.state.db.connect() as conn:  # the primary: readiness is its
             status = await conn.run_sync(schema_status, heads, known)
     except Exception as exc:  # noqa: BLE001 - any failure to reach the database: not ready
         reason = f"database unreachable ({type(exc).__name__})"
-        return JSONResponse({"status": "unavailable", "reason": reason}, status_code=503)
+        body = {"status": "unavailable", "reason": reason, "replicas": rotation}
+        return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
     schema = {"current": list(status.current), "expected": list(status.heads)}
     if not status.at_head:
         body = {"status": "unavailable", "reason": status.message, "schema": schema}
-        return JSONResponse(body, status_code=503)
-    return {"status": "ready", "schema": schema}
+        return JSONResponse(body | {"replicas": rotation}, status_code=503)
+    return {"status": "ready", "schema": schema, "replicas": rotation}
 
 
 async def authorize_scrape(request: Request) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Literal
 
 from pydantic import Field, SecretStr
@@ -20,6 +21,22 @@ class Settings(BaseSettings):
         validation_alias="DATABASE_URL",
         description="libpq-style URL of the PostGIS database",
     )
+    database_read_urls: str = Field(
+        "",
+        validation_alias="DATABASE_READ_URLS",
+        description="Comma-separated URLs of streaming replicas for anonymous reads",
+    )
+    # A client that wrote gets a cookie sending its reads to the primary this long.
+    read_your_writes_s: int = Field(10, ge=1, le=3600)
+    # A replica that refused a connection is skipped (reads go elsewhere) this long.
+    replica_retry_s: float = Field(10.0, gt=0, le=3600)
+    # Worker processes of `serve` (None: one per core).
+    workers: int | None = Field(None, ge=1, le=64)
+    # Seconds to open a new database connection before the request is answered 503.
+    connect_timeout_s: int = Field(3, ge=1, le=60)
+    # Server-side prepared statements; turn off behind a pooler that cannot keep them
+    # (PgBouncer in transaction mode before 1.21 or without max_prepared_statements).
+    db_prepared_statements: bool = True
     pool_size: int = Field(10, ge=1, le=100)
     # Connections beyond pool_size under a burst (None: as many as pool_size).
     pool_max_overflow: int | None = Field(None, ge=0, le=100)
@@ -32,6 +49,9 @@ class Settings(BaseSettings):
     read_statement_timeout_ms: int = Field(30_000, ge=0, description="GET/HEAD requests")
     write_statement_timeout_ms: int = Field(60_000, ge=0, description="POST/PUT/PATCH/DELETE")
     import_statement_timeout_ms: int = Field(600_000, ge=0, description="…/import uploads")
+    # Requests a worker works on at once; more are answered 503 at once (None: twice the
+    # pool), so an overload is refused in milliseconds instead of queueing for the pool.
+    max_in_flight: int | None = Field(None, ge=1, le=10_000)
     items_default_limit: int = Field(100, ge=1, le=10_000)
     items_max_limit: int = Field(10_000, ge=1, le=100_000)
     # numberMatched is only reported when counting finishes within this budget.
@@ -90,8 +110,25 @@ class Settings(BaseSettings):
     @property
     def sqlalchemy_url(self) -> str:
         """The URL with the psycopg 3 driver named, as SQLAlchemy wants it."""
-        url = self.database_url
-        for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
-            if url.startswith(prefix):
-                return "postgresql+psycopg://" + url[len(prefix) :]
-        return url
+        return psycopg_url(self.database_url)
+
+    @property
+    def read_urls(self) -> list[str]:
+        """The replicas' URLs (SQLAlchemy form), in the order given."""
+        return [psycopg_url(u.strip()) for u in self.database_read_urls.split(",") if u.strip()]
+
+    @property
+    def in_flight_limit(self) -> int:
+        overflow = self.pool_size if self.pool_max_overflow is None else self.pool_max_overflow
+        return self.max_in_flight or 2 * (self.pool_size + overflow)
+
+    @property
+    def worker_count(self) -> int:
+        return self.workers or os.cpu_count() or 1
+
+
+def psycopg_url(url: str) -> str:
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

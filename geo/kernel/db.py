@@ -3,6 +3,7 @@ commands and tests use the sync one."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -10,14 +11,15 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, text
-from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from geo.kernel.auth import Principal
 from geo.kernel.config import Settings
-from geo.kernel.errors import Overloaded
+from geo.kernel.replicas import ReplicaSet, checkout
 
 ROOT = Path(__file__).resolve().parents[2]
+log = logging.getLogger("restoration_map.db")
 
 
 def sync_engine(settings: Settings) -> Engine:
@@ -26,17 +28,25 @@ def sync_engine(settings: Settings) -> Engine:
     )
 
 
-def async_engine(settings: Settings) -> AsyncEngine:
+def async_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
+    """The pooled engine of the primary, or of the replica at ``url``. Pre-ping on checkout
+    replaces connections a database restart has closed; a database that is away fails the
+    checkout within ``connect_timeout_s`` (answered 503)."""
     return create_async_engine(
-        settings.sqlalchemy_url,
+        url or settings.sqlalchemy_url,
         pool_size=settings.pool_size,
         max_overflow=(
             settings.pool_size if settings.pool_max_overflow is None else settings.pool_max_overflow
         ),
         pool_timeout=settings.pool_timeout_s,
         pool_pre_ping=True,
-        # Server-side statement cache for the queries every page repeats.
-        connect_args={"prepare_threshold": 3, "application_name": "restoration-map"},
+        connect_args={
+            # Server-side statement cache for the queries every page repeats (off behind
+            # a pooler in transaction mode that cannot keep prepared statements).
+            "prepare_threshold": 3 if settings.db_prepared_statements else None,
+            "application_name": "restoration-map",
+            "connect_timeout": settings.connect_timeout_s,
+        },
     )
 
 
@@ -105,21 +115,30 @@ class RequestConnection:
     engine uses the request's connection too. A full pool is waited on for the engine's
     bounded ``pool_timeout`` and then refused with :class:`Overloaded` (503)."""
 
-    def __init__(self, engine: AsyncEngine, retry_after: int = 2, statement_timeout_ms: int = 0):
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        retry_after: int = 2,
+        statement_timeout_ms: int = 0,
+        replicas: ReplicaSet | None = None,
+    ):
         self.engine = engine
         self.retry_after = retry_after
         self.statement_timeout_ms = statement_timeout_ms
+        # Set for read-only requests that may be served by a streaming replica.
+        self.replicas = replicas
+        self.node: str | None = None  # "primary" or "replica" once connected
         self._conn: AsyncConnection | None = None
 
     async def get(self) -> AsyncConnection:
         if self._conn is None:
-            try:
-                conn = await self.engine.connect()
-            except PoolTimeout:
-                raise Overloaded(
-                    "every database connection is busy; retry shortly",
-                    retry_after=self.retry_after,
-                ) from None
+            conn = None
+            if self.replicas is not None:
+                conn = await self.replicas.connect(self.retry_after)
+                self.node = "replica" if conn is not None else None
+            if conn is None:
+                conn = await checkout(self.engine, self.retry_after)
+                self.node = "primary"
             try:
                 # Set at every checkout: a pooled connection keeps the previous request's.
                 await conn.execute(
@@ -139,6 +158,9 @@ class RequestConnection:
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
         """A transaction on the request's connection; reads before it are ended first."""
+        if self.node == "replica":  # a write never goes to a replica: move to the primary
+            await self.close()
+        self.replicas = None
         conn = await self.get()
         if conn.in_transaction():
             await conn.commit()
@@ -147,8 +169,14 @@ class RequestConnection:
 
     async def close(self) -> None:
         conn, self._conn = self._conn, None
-        if conn is not None:
+        if conn is None:
+            return
+        try:
             await conn.close()  # rolls back what is still open, returns it to the pool
+        except DBAPIError as exc:
+            # The database went away under it (a restart): SQLAlchemy has invalidated it
+            # (the pool drops it, pre-ping replaces the others); the response is sent.
+            log.warning("a connection was lost while being given back: %s", exc.orig)
 
 
 Connectable = AsyncEngine | RequestConnection

@@ -119,6 +119,12 @@ def from_database(exc: Exception) -> ServiceError | None:
     message = getattr(diag, "message_primary", None) or str(orig)
     if state == "RM403":
         return PermissionDenied(message)
+    if state in ("40001", "40P01"):
+        # A read cancelled by a hot standby's replay ("conflict with recovery"), a
+        # serialization failure or a deadlock: nothing was written, a retry succeeds.
+        busy = DatabaseUnavailable(f"the database cancelled this request ({message}); retry")
+        busy.retry_after = 1
+        return busy
     if state == "23505":
         detail = getattr(diag, "message_detail", None) or message
         return Conflict(f"duplicate: {detail}")

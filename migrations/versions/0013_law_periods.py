@@ -10,6 +10,11 @@ they were judged on and whether they come from sample data.
   and an optional detected_on attribute on mining pits and grassland occupations.
 - rm_evaluate picks the version in force (geo/violations/sql/evaluate.sql).
 
+Large tables: one UPDATE marks the sample features of ``features`` (source 'sample…') and
+one sets ``detected_on``/``sample`` on every row of ``violations``; each is a single statement
+(row versions bump, the audit log records the sample marking). On the ledgers in service
+these tables were small; on a large one, budget the time of a bulk update of those rows.
+
 Revision ID: 0013_law_periods
 Revises: 0012_region_rule
 Create Date: 2026-12-03

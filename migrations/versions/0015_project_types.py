@@ -2,6 +2,9 @@
 proposed road, mine, farm…; existing rules get defaults from their legal basis (the same
 reasoning as geo/violations/project_types.py, frozen here as SQL).
 
+Large tables: one UPDATE over ``violation_rules`` (a few dozen rules, audited); no other
+table is touched.
+
 Revision ID: 0015_project_types
 Revises: 0014_notify_outbox
 Create Date: 2026-12-03

@@ -50,7 +50,11 @@ def test_check_and_readyz_follow_the_schema_up_down_and_up(empty_db, capsys):
     assert "at head" in capsys.readouterr().out
     assert ready(settings) == (
         200,
-        {"status": "ready", "schema": {"current": list(head), "expected": list(head)}},
+        {
+            "status": "ready",
+            "schema": {"current": list(head), "expected": list(head)},
+            "replicas": {"configured": 0, "in_rotation": 0},
+        },
     )
 
     assert main(["migrate", "--downgrade", "base"]) == 0
