@@ -15,6 +15,7 @@ from app import errors
 from app.limits import BodyLimit
 from app.routers import (
     checks,
+    fieldmap,
     imports,
     inspections,
     overlaps,
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tiles.router)
     app.include_router(inspections.router)
     app.include_router(pages.router)
+    app.include_router(fieldmap.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
