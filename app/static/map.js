@@ -368,7 +368,18 @@
 
   // --- site check ---------------------------------------------------------------------
   $("site-draw").addEventListener("click", () => RMSite.start());
-  $("site-finish").addEventListener("click", () => RMSite.check(RMSite.drawnGeometry()));
+  // the result opens beside (desktop) or below (phone) the map: frame the site in what is left
+  async function checkSite(geom) {
+    const res = await RMSite.check(geom);
+    const b = new maplibregl.LngLatBounds();
+    const walk = (c) => (typeof c[0] === "number" ? b.extend(c) : c.forEach(walk));
+    walk(geom.coordinates);
+    const panel = $("panel-site").getBoundingClientRect();
+    const left = phone() ? 20 : panel.right - map.getContainer().getBoundingClientRect().left + 20;
+    map.fitBounds(b, { padding: { left, right: 70, top: 30, bottom: 30 }, maxZoom: 16 });
+    return res;
+  }
+  $("site-finish").addEventListener("click", () => checkSite(RMSite.drawnGeometry()));
   $("site-clear").addEventListener("click", () => RMSite.clear());
   $("site-print").addEventListener("click", () => window.print());
   $("site-file").addEventListener("change", async (e) => {
@@ -376,7 +387,7 @@
     if (!file) return;
     try {
       const geom = await RMSite.fromFile(file);
-      await RMSite.check(geom);
+      await checkSite(geom);
     } catch (err) {
       $("site-result").textContent = `${t("file_unreadable")}: ${err.message}`;
     }
