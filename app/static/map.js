@@ -371,12 +371,15 @@
   // the result opens beside (desktop) or below (phone) the map: frame the site in what is left
   async function checkSite(geom) {
     const res = await RMSite.check(geom);
+    fitPadding(); // now, not when the observer fires: a later setPadding would stop the fit
     const b = new maplibregl.LngLatBounds();
     const walk = (c) => (typeof c[0] === "number" ? b.extend(c) : c.forEach(walk));
     walk(geom.coordinates);
     const panel = $("panel-site").getBoundingClientRect();
     const left = phone() ? 20 : panel.right - map.getContainer().getBoundingClientRect().left + 20;
-    map.fitBounds(b, { padding: { left, right: 70, top: 30, bottom: 30 }, maxZoom: 16 });
+    // fitBounds adds its padding to the map's own (which already spares an open sheet)
+    const bottom = phone() ? Math.max(20, panel.height + 20 - map.getPadding().bottom) : 30;
+    map.fitBounds(b, { padding: { left, right: 70, top: 30, bottom }, maxZoom: 16 });
     return res;
   }
   $("site-finish").addEventListener("click", () => checkSite(RMSite.drawnGeometry()));

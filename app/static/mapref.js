@@ -119,7 +119,7 @@ const RMRef = (() => {
     const c = map.getCenter();
     showCoords(c.lng, c.lat, "centre");
     // compact attribution starts folded: unfolded it covers the coordinates on a phone
-    document.querySelector(".maplibregl-ctrl-attrib")?.classList.remove("maplibregl-compact-show");
+    map.once("idle", () => document.querySelector(".maplibregl-ctrl-attrib")?.classList.remove("maplibregl-compact-show"));
     document.addEventListener("rm:lang", () => { relabel(); basemapChooser(); });
   }
 
