@@ -124,8 +124,10 @@ def test_clicking_a_violation_opens_its_popup(page: Page, live_server):
     assert props["status"] in text_
     assert props["name_zh"] in text_ or props["rule_name"] in text_
     assert props["rule_code"] in text_
-    # the tasks section answered (a list or "none"), no script error
-    expect(popup.locator("h4")).to_have_count(1)
+    # the rule broken with its legal basis, and the tasks section (a list or "none")
+    rule = api(live_server, f"/rules/{props['rule_id']}")
+    expect(popup.locator("ul.applies")).to_contain_text(rule["legal_basis_zh"][:30])
+    expect(popup.locator("h4")).to_have_count(2)
     assert page.console_log.errors() == []
 
 
