@@ -62,7 +62,7 @@ const RMApplies = (() => {
     if (!rs.length) return "";
     const head = collection === "violations" ? t("rule_broken") : isZone(collection) ? t("prohibited_here") : t("rules_for_subject");
     return `<h4>${esc(head)}</h4><ul class="applies">${rs.map((r) => `<li data-rule="${esc(r.code)}">
-      <b>${esc(ruleName(r))}</b> <span class="sev sev-${esc(r.severity)}">${esc(value("", "severity", r.severity))}</span>
+      <b>${esc(ruleName(r))}</b> <code>${esc(r.code)}</code> <span class="sev sev-${esc(r.severity)}">${esc(value("", "severity", r.severity))}</span>
       <div class="basis">${esc(t("legal_basis"))}: ${esc(basis(r))}</div></li>`).join("")}</ul>`;
   }
 

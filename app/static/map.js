@@ -37,7 +37,10 @@
     const open = panels.map($).find((p) => !p.hidden);
     const bottom = open && phone() ? Math.round(open.getBoundingClientRect().height) : 0;
     document.body.style.setProperty("--sheet-h", `${bottom}px`);
-    if (map.getPadding().bottom !== bottom) map.setPadding({ top: 0, left: 0, right: 0, bottom });
+    if (map.getPadding().bottom === bottom) return;
+    // setPadding jumps, which would stop a flight under way: apply it when the flight ends
+    if (map.isMoving()) { map.once("moveend", fitPadding); return; }
+    map.setPadding({ top: 0, left: 0, right: 0, bottom });
   }
   function show(id, on = true) {
     panels.forEach((p) => { if (p !== id && on) $(p).hidden = true; });

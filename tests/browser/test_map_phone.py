@@ -146,6 +146,10 @@ def test_phone_tap_opens_a_sheet_that_keeps_the_feature_in_view(phone: Page, liv
     for c in CONTROLS:
         assert not _overlap(_box(page, c), sb), c
     ARTIFACTS.mkdir(exist_ok=True)
+    page.wait_for_function("window.rmMap.loaded() && window.rmMap.areTilesLoaded()")
+    assert page.evaluate(
+        "([x, y]) => window.rmMap.queryRenderedFeatures([x, y]).length", [xy["x"], xy["y"]]
+    ), "the tapped feature is drawn where it was tapped"
     page.screenshot(path=str(ARTIFACTS / f"map_phone_popup_{w}x{h}.png"))
     assert page.console_log.errors() == []
 
