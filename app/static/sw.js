@@ -9,7 +9,7 @@
 const SHELL = "rm-shell-v1";
 const SHELL_URLS = [
   "/map", "/static/web.css", "/static/i18n.js", "/static/geodesy.js", "/static/mapref.js",
-  "/static/applies.js", "/static/maptools.js", "/static/offline.js", "/static/queue.js",
+  "/static/applies.js", "/static/popups.js", "/static/maptools.js", "/static/offline.js", "/static/queue.js",
   "/static/site.js", "/static/map.js", "/static/vendor/maplibre-gl.js", "/static/vendor/maplibre-gl.css",
   "/static/reference/changji.geojson", "/styles/default.json", "/map/config.json", "/rules",
 ];
