@@ -7,7 +7,6 @@
   let here = null; // {lon, lat, accuracy} chosen for the inspection form
   let hereMarker = null;
   let pointMode = false;
-  let tasksCache = null;
 
   applyI18n();
   $("btn-lang").addEventListener("click", toggleLang);
@@ -24,24 +23,62 @@
     attributionControl: { compact: true },
     dragRotate: false,
     touchPitch: false,
+    // CJK labels drawn from the device's fonts (the style has no glyph server at all)
+    localIdeographFontFamily: "'Noto Sans CJK SC', 'PingFang SC', 'Microsoft YaHei', sans-serif",
   });
   window.rmMap = map;
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => null);
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
   map.addControl(new maplibregl.ScaleControl(), "bottom-left");
 
   // --- panels -------------------------------------------------------------------------
-  const panels = ["panel-layers", "panel-results", "panel-site", "panel-inspect"];
+  const panels = ["panel-layers", "panel-results", "panel-site", "panel-inspect", "panel-offline"];
+  const phone = () => window.matchMedia("(max-width: 640px)").matches;
+  // On a phone a panel is a bottom sheet: the map's padding keeps what the panel is about
+  // (a found feature, a drawn site, one's position) in the part of the map left visible.
+  function fitPadding() {
+    const open = panels.map($).find((p) => !p.hidden);
+    const bottom = open && phone() ? Math.round(open.getBoundingClientRect().height) : 0;
+    document.body.style.setProperty("--sheet-h", `${bottom}px`);
+    if (map.getPadding().bottom === bottom) return;
+    // setPadding jumps, which would stop a flight under way: apply it when the flight ends
+    if (map.isMoving()) { map.once("moveend", fitPadding); return; }
+    map.setPadding({ top: 0, left: 0, right: 0, bottom });
+  }
   function show(id, on = true) {
     panels.forEach((p) => { if (p !== id && on) $(p).hidden = true; });
     $(id).hidden = !on;
+    fitPadding();
+    if (on) document.dispatchEvent(new CustomEvent("rm:panel", { detail: id }));
   }
+  window.rmShowPanel = show;
   function togglePanel(id) { show(id, $(id).hidden); }
   document.querySelectorAll(".panel .close").forEach((b) => b.addEventListener("click", () => {
     b.closest(".panel").hidden = true;
+    fitPadding();
   }));
+  new ResizeObserver(fitPadding).observe(document.body);
+  panels.forEach((p) => new ResizeObserver(fitPadding).observe($(p)));
+  // the header's real height places the map (an English header wraps on a phone)
+  new ResizeObserver(() => {
+    document.body.style.setProperty("--bar-h", `${document.querySelector(".bar").offsetHeight}px`);
+    map.resize();
+  }).observe(document.querySelector(".bar"));
   $("btn-layers").addEventListener("click", () => togglePanel("panel-layers"));
   $("btn-site").addEventListener("click", () => togglePanel("panel-site"));
   $("btn-inspect").addEventListener("click", () => togglePanel("panel-inspect"));
+  $("btn-offline").addEventListener("click", () => togglePanel("panel-offline"));
+  $("btn-measure").addEventListener("click", () => RMTools.startMeasure());
+  $("measure-undo").addEventListener("click", () => RMTools.undoPoint());
+  $("measure-close").addEventListener("click", () => RMTools.startMeasure(false));
+  $("as-of").addEventListener("change", (e) => RMTools.setAsOf(e.target.value));
+  $("as-of-clear").addEventListener("click", () => { $("as-of").value = ""; RMTools.setAsOf(null); });
+  document.addEventListener("rm:asof", (e) => {
+    const { asOf, failed } = e.detail;
+    $("as-of-state").textContent = asOf ? `${t("as_of_showing")} ${asOf}${failed.length ? ` · ${t("as_of_missing")}: ${failed.map(layerTitle).join(", ")}` : ""}` : "";
+    $("as-of-badge").hidden = !asOf;
+    $("as-of-badge").textContent = asOf ? `${t("as_of")} ${asOf}` : "";
+  });
 
   // --- layers and legend (built from the style's metadata) ----------------------------
   function collections() {
@@ -56,12 +93,7 @@
     return [...out.values()].reverse(); // top of the map first
   }
 
-  function setCollectionVisible(id, visible) {
-    for (const c of collections()) {
-      if (c.id !== id) continue;
-      c.layers.forEach((l) => map.setLayoutProperty(l, "visibility", visible ? "visible" : "none"));
-    }
-  }
+  const setCollectionVisible = (id, visible) => RMTools.setVisible(id, visible);
   window.rmSetLayerVisible = setCollectionVisible;
 
   function buildLayerList() {
@@ -69,94 +101,82 @@
     list.innerHTML = "";
     for (const c of collections()) {
       const title = LANG === "zh" ? c.meta["rm:title_zh"] : c.meta["rm:title"];
-      const visible = map.getLayoutProperty(c.layers[0], "visibility") !== "none";
+      const visible = RMTools.isVisible(c.id);
       const legend = (c.meta["rm:legend"] || []).map((e) => `<span><i class="swatch" style="background:${esc(e.color)}"></i>${esc(e.label)}</span>`).join("");
       const li = document.createElement("li");
       li.innerHTML = `<label><input type="checkbox" data-collection="${esc(c.id)}" ${visible ? "checked" : ""}>
-        ${esc(title)}</label><div class="legend">${legend}</div>`;
+        ${esc(title)}</label><div class="legend">${legend}</div>
+        <label class="opacity"><span>${t("opacity")}</span><input type="range" min="0" max="1" step="0.1"
+          value="${RMTools.opacity(c.id)}" data-opacity="${esc(c.id)}"></label>`;
       li.querySelector("input").addEventListener("change", (e) => setCollectionVisible(c.id, e.target.checked));
+      li.querySelector("input[type=range]").addEventListener("input", (e) => RMTools.setLayerOpacity(c.id, Number(e.target.value)));
       list.appendChild(li);
     }
-    $("basemap-note").textContent = map.getSource("basemap") ? "" : t("no_basemap");
   }
   document.addEventListener("rm:lang", () => { if (map.isStyleLoaded()) buildLayerList(); });
 
-  map.on("load", () => {
-    buildLayerList();
+  map.on("load", async () => {
+    RMTools.install(map, collections);
+    await RMRef.install(map);
     RMSite.install(map);
     map.addSource("here", { type: "geojson", data: { type: "FeatureCollection", features: [] } });
     map.addLayer({ id: "here-point", type: "circle", source: "here",
       paint: { "circle-radius": 8, "circle-color": "#2b83ba", "circle-stroke-color": "#fff", "circle-stroke-width": 3 } });
+    RMOffline.install(map);
+    await RMTools.restoreUrl();
+    buildLayerList();
+    await RMApplies.load(collections().map((c) => c.id));
     window.rmReady = true;
   });
 
-  // --- popups -------------------------------------------------------------------------
-  const HIDDEN_PROPS = new Set(["id"]);
-  function propsTable(props) {
-    return `<dl>${Object.entries(props).filter(([k]) => !HIDDEN_PROPS.has(k))
-      .map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join("")}</dl>`;
+  // --- popups: every feature under the tap, with what applies there ---------------------
+  function inspectFrom(collection, p, lngLat) {
+    $("insp-feature").value = collection === "violations" ? (p.subject_id || "") : p.id;
+    $("insp-violation").value = collection === "violations" ? p.id : "";
+    setHere(lngLat.lng, lngLat.lat, null);
+    show("panel-inspect");
   }
+  const hitSection = (h, lngLat) => RMPopups.section(h, lngLat, layerTitle, inspectFrom);
+  const popupExtras = (collection, id, el) => RMPopups.extras(collection, id, el);
 
-  async function tasksFor(kind, id) {
-    if (tasksCache === null) {
-      const r = await getJSON("/tasks");
-      tasksCache = r.ok ? (r.data.tasks || []) : { status: r.status };
-    }
-    if (!Array.isArray(tasksCache)) return null;
-    const field = kind === "violations" ? "violation_ids" : "feature_ids";
-    return tasksCache.filter((task) => (task[field] || []).map(Number).includes(Number(id)));
-  }
-
-  async function popupExtras(collection, id, el) {
-    const parts = [];
-    if (collection !== "violations" && collection !== "regions") {
-      const r = await getJSON(`/features/${id}/restoration`);
-      if (r.ok) {
-        const rec = r.data.record || r.data;
-        parts.push(`<h4>${t("restoration")}</h4><p class="restoration" data-status="${esc(rec.status)}">${esc(t(`st_${rec.status}`))}
-          ${rec.restored_area_ha != null ? `· ${esc(rec.restored_area_ha)} / ${esc(rec.target_area_ha)} ha` : ""}
-          ${rec.deadline ? `· ${t("deadline")} ${esc(rec.deadline)}` : ""}</p>`);
-      } else {
-        parts.push(`<h4>${t("restoration")}</h4><p class="muted">${r.status === 404 ? t("no_restoration") : t("unavailable")}</p>`);
-      }
-    }
-    if (collection !== "regions") {
-      const tasks = await tasksFor(collection, id);
-      parts.push(`<h4>${t("tasks")}</h4>` + (tasks === null ? `<p class="muted">${t("unavailable")}</p>`
-        : tasks.length ? `<ul class="tasks">${tasks.map((x) => `<li>${esc(x.code)} ${esc(x.title)} — ${esc(t(`st_${x.status}`))}${x.overdue ? " ⚠" : ""}</li>`).join("")}</ul>`
-          : `<p class="muted">${t("none")}</p>`));
-    }
-    el.insertAdjacentHTML("beforeend", parts.join(""));
-  }
-
-  function openPopup(feature, lngLat) {
-    const collection = feature.layer.metadata?.["rm:collection"] || feature.source;
-    const p = feature.properties;
-    const meta = feature.layer.metadata || {};
-    const title = LANG === "zh" ? meta["rm:title_zh"] : meta["rm:title"];
-    const el = document.createElement("div");
-    el.className = "popup";
-    el.dataset.collection = collection;
-    el.dataset.id = p.id;
-    const name = (LANG === "zh" && p.name_zh) || p.name || p.rule_name || p.code || p.id;
-    // The action comes first: MapLibre focuses the popup's first control when it opens, and
-    // a button at the end of a long attribute list scrolled the title out of sight.
-    el.innerHTML = `<h3>${esc(name)}</h3><p class="muted">${esc(title)} · ${esc(p.code || p.id)}</p>
-      ${p.sample ? '<p class="sample-badge">样例数据（示意，非调查结果）· sample data, not a surveyed fact</p>' : "" /* issue-law */}
-      ${collection !== "regions" ? `<button type="button" class="btn inspect-btn">${t("inspect_here")}</button>` : ""}
-      ${propsTable(p)}`;
-    el.querySelector(".inspect-btn")?.addEventListener("click", () => {
-      $("insp-feature").value = collection === "violations" ? (p.subject_id || "") : p.id;
-      $("insp-violation").value = collection === "violations" ? p.id : "";
+  // hits: [{collection, props}] (deduplicated), or one MapLibre feature (older callers)
+  function openPopup(hits, lngLat) {
+    if (!Array.isArray(hits)) hits = dedupe([hits]);
+    const box = document.createElement("div");
+    box.className = "popup-list";
+    box.dataset.count = hits.length;
+    if (hits.length > 1) box.insertAdjacentHTML("beforeend", `<p class="popup-count">${hits.length} ${t("features_here")}</p>`);
+    const sections = RMApplies.order(hits).map((h) => hitSection(h, lngLat));
+    sections.forEach((el) => box.appendChild(el));
+    if (phone()) { // a phone: the answer is a bottom sheet; the tapped place stays above it
+      $("results").replaceChildren(box);
+      show("panel-results");
       setHere(lngLat.lng, lngLat.lat, null);
-      show("panel-inspect");
-    });
-    const popup = new maplibregl.Popup({ maxWidth: "340px" }).setLngLat(lngLat).setDOMContent(el).addTo(map);
+      map.easeTo({ center: lngLat });
+      sections.forEach((el) => popupExtras(el.dataset.collection, el.dataset.id, el));
+      return;
+    }
+    const popup = new maplibregl.Popup({ maxWidth: "360px", focusAfterOpen: false }).setLngLat(lngLat).setDOMContent(box).addTo(map);
     // Restoration and tasks arrive later and make the popup taller: place it again, so that
     // MapLibre picks the side (above / below the point) where it now fits.
-    popupExtras(collection, p.id, el).then(() => { if (popup.isOpen()) popup.setLngLat(lngLat); });
+    Promise.all(sections.map((el) => popupExtras(el.dataset.collection, el.dataset.id, el)))
+      .then(() => { if (popup.isOpen()) popup.setLngLat(lngLat); });
   }
   window.rmOpenPopup = openPopup;
+
+  function dedupe(features) {
+    const seen = new Map();
+    for (const f of features) {
+      const collection = f.layer.metadata?.["rm:collection"] || f.source;
+      const props = { ...f.properties, id: f.properties.id ?? f.id };
+      const k = `${collection}/${props.id}`;
+      if (!seen.has(k)) seen.set(k, { collection, props });
+    }
+    // regions nest (region ⊃ prefecture ⊃ county): the county is the one that tells where
+    const all = [...seen.values()];
+    const counties = all.filter((h) => h.collection === "regions" && h.props.level === "county");
+    return counties.length ? all.filter((h) => h.collection !== "regions" || h.props.level === "county") : all;
+  }
 
   function featuresAt(point) {
     const r = 8; // a finger is not a mouse pointer
@@ -194,12 +214,23 @@
       return;
     }
     const d = r.data;
-    out.innerHTML = `<h2>${t("what_is_here")}</h2><p class="muted">${lon.toFixed(5)}, ${lat.toFixed(5)}</p>
-      ${d.region ? `<p>${esc(d.region.name)} ${esc(d.region.code)}</p>` : ""}
-      <h3>${t("containing")}</h3>${list(d.containing, (c) => `<li>${esc(layerTitle(c.collection))}: ${esc(c.code)} ${esc(c.name)}</li>`, "containing")}
+    const f = RMGeo.format(lon, lat);
+    const region = d.region ? `<p>${esc(LANG === "zh" ? d.region.name : (d.region.name_en || d.region.name))} ${esc(d.region.code)}</p>` : "";
+    // each zone one is inside, with what is prohibited there and why (from /rules)
+    const zone = (c) => `<li data-code="${esc(c.code)}"><b>${esc(layerTitle(c.collection))}</b>: ${esc(c.code)} ${esc(c.name)}
+      ${RMApplies.rulesHtml(c.collection, c.properties || {})}</li>`;
+    const viol = (v) => {
+      const rule = RMApplies.rules().find((x) => x.id === v.rule_id);
+      const basis = rule ? ((LANG === "zh" && rule.legal_basis_zh) || rule.legal_basis) : "";
+      return `<li>V-${esc(v.id)} ${esc((LANG === "zh" && v.rule_name_zh) || v.rule_name)}
+        (<span class="sev sev-${esc(v.severity)}">${esc(RMApplies.value("violations", "severity", v.severity))}</span>, ${esc(RMApplies.value("violations", "status", v.status))})
+        ${esc(v.subject_code)} → ${esc(v.protected_code)} ${v.area_ha != null ? `· ${esc(v.area_ha)} ha` : ""}
+        ${basis ? `<div class="basis">${esc(t("legal_basis"))}: ${esc(basis)}</div>` : ""}</li>`;
+    };
+    out.innerHTML = `<h2>${t("what_is_here")}</h2><p class="muted">CGCS2000 ${esc(f.lonlat)}<br>${esc(f.gk)}</p>${region}
+      <h3>${t("containing")}</h3>${list(d.containing, zone, "containing")}
       <h3>${t("nearby")}</h3>${list(d.nearby, (n) => `<li>${esc(layerTitle(n.collection))}: ${esc(n.code)} ${esc(n.name)} — ${Math.round(n.distance_m)} m</li>`, "nearby")}
-      <h3>${t("violations")}</h3>${list(d.violations, (v) => `<li>V-${esc(v.id)} ${esc((LANG === "zh" && v.rule_name_zh) || v.rule_name)} (${esc(v.severity)}, ${esc(v.status)})
-        ${esc(v.subject_code)} → ${esc(v.protected_code)} ${v.area_ha != null ? `· ${esc(v.area_ha)} ha` : ""}</li>`, "violations")}
+      <h3>${t("violations")}</h3>${list(d.violations, viol, "violations")}
       <h3>${t("tasks")}</h3>${list(d.tasks, (x) => `<li>${esc(x.code)} ${esc(x.title)} — ${esc(t(`st_${x.status}`))}${x.overdue ? " ⚠" : ""} · ${t("deadline")}
         ${esc(x.deadline || t(`deadline_${x.deadline_kind}`))}</li>`, "tasks")}
       <button type="button" class="btn" id="here-inspect">${t("inspect_here")}</button>`;
@@ -217,21 +248,20 @@
     if (!navigator.geolocation) { status(t("geolocation_failed")); return; }
     navigator.geolocation.getCurrentPosition((pos) => {
       const { longitude, latitude, accuracy } = pos.coords;
-      // On a phone the results open as a bottom sheet over ~60% of the screen: put the
-      // position in the middle of the part of the map that stays visible above it.
-      const sheet = window.matchMedia("(max-width: 640px)").matches;
-      map.flyTo({ center: [longitude, latitude], zoom: Math.max(map.getZoom(), 14),
-        offset: [0, sheet ? -0.3 * window.innerHeight : 0] });
+      RMRef.setGps(longitude, latitude);
+      // the results sheet opens first: the map's padding then keeps the position above it
       whatIsHere(longitude, latitude, accuracy);
+      map.flyTo({ center: [longitude, latitude], zoom: Math.max(map.getZoom(), 14) });
     }, () => status(t("geolocation_failed")), { enableHighAccuracy: true, timeout: 20000 });
   });
 
   // click: drawing > what-is-here mode > feature popup; long press / right click: what is here
   map.on("click", (e) => {
+    if (RMTools.measuring()) { RMTools.addPoint(e.lngLat); return; }
     if (RMSite.isDrawing()) { RMSite.addVertex(e.lngLat); return; }
     if (pointMode) { pointMode = false; $("btn-here").classList.remove("primary"); whatIsHere(e.lngLat.lng, e.lngLat.lat); return; }
-    const hit = featuresAt(e.point);
-    if (hit.length) openPopup(hit[0], e.lngLat);
+    const hits = dedupe(featuresAt(e.point));
+    if (hits.length) openPopup(hits, e.lngLat);
   });
   map.on("contextmenu", (e) => whatIsHere(e.lngLat.lng, e.lngLat.lat));
   let pressTimer = null;
@@ -241,35 +271,52 @@
   });
   ["touchend", "touchmove", "touchcancel"].forEach((ev) => map.on(ev, () => clearTimeout(pressTimer)));
 
-  // --- search -------------------------------------------------------------------------
+  // --- search: coordinates, places, then codes and names of every layer ---------------
   async function search(q) {
     q = q.trim();
     if (!q) return;
     show("panel-results");
     $("results").textContent = t("checking");
-    const colls = collections().map((c) => c.id);
-    const queries = [];
-    for (const c of colls) {
-      const fields = c === "regions" ? ["code", "name", "name_en"] : ["code", "name"];
-      for (const f of fields) queries.push(getJSON(`/collections/${c}/items?${f}=${encodeURIComponent(q)}&limit=20`).then((r) => ({ c, r })));
+    const out = $("results");
+    const pt = RMGeo.parse(q, RMGeo.gkZone(map.getCenter().lng));
+    if (pt) {
+      out.innerHTML = `<h2>${t("results")}</h2>`;
+      const f = RMGeo.format(pt.lon, pt.lat);
+      addResult(`${t(pt.kind === "gk" ? "coord_gk" : "coord_lonlat")}: ${f.lonlat} · ${f.gk}`, "coordinate",
+        () => { map.flyTo({ center: [pt.lon, pt.lat], zoom: Math.max(map.getZoom(), 14) }); setHere(pt.lon, pt.lat, null); }, true);
+      return;
+    }
+    const [places, hits] = await Promise.all([RMTools.places(q), RMTools.featureSearch(q)]);
+    out.innerHTML = `<h2>${t("results")}</h2>` + (places.length + hits.length ? "" : `<p class="muted">${t("no_results")}</p>`);
+    for (const p of places) {
+      const pr = p.properties;
+      const name = LANG === "zh" ? (pr.name || pr.name_en) : (pr.name_en || pr.name);
+      const kind = t(`place_${pr.kind}`) + (pr.approx ? ` (${t("approx")})` : "");
+      addResult(`${name} · ${kind}${pr.county ? ` · ${pr.county}` : ""}${pr.code ? ` ${pr.code}` : ""}`, "place", () => {
+        if (pr.bbox) map.fitBounds([[pr.bbox[0], pr.bbox[1]], [pr.bbox[2], pr.bbox[3]]], { padding: 30 });
+        else map.flyTo({ center: p.geometry.coordinates, zoom: 13 });
+      });
     }
     const seen = new Set();
-    const hits = [];
-    for (const { c, r } of await Promise.all(queries)) {
-      for (const f of (r.ok && r.data.features) || []) {
-        const k = `${c}/${f.id}`;
-        if (!seen.has(k)) { seen.add(k); hits.push({ c, f }); }
-      }
+    for (const { c, f } of hits) {
+      const k = `${c}/${f.id}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      const pr = f.properties;
+      const name = (LANG === "zh" && (pr.name_zh || pr.name)) || pr.name_en || pr.name || "";
+      addResult(`${pr.code || f.id} ${name} (${layerTitle(c)})`, "feature", () => zoomTo(f));
     }
-    $("results").innerHTML = `<h2>${t("results")}</h2>` + (hits.length ? "" : `<p class="muted">${t("no_results")}</p>`);
-    hits.forEach(({ c, f }) => {
-      const b = document.createElement("button");
-      b.className = "btn result-item";
-      b.textContent = `${f.properties.code || f.id} ${f.properties.name || ""} (${c})`;
-      b.addEventListener("click", () => zoomTo(f));
-      $("results").appendChild(b);
-    });
-    if (hits.length === 1) zoomTo(hits[0].f);
+    if (places.length + seen.size === 1) out.querySelector(".result-item").click();
+  }
+
+  function addResult(text, kind, go, now = false) {
+    const b = document.createElement("button");
+    b.className = "btn result-item";
+    b.dataset.kind = kind;
+    b.textContent = text;
+    b.addEventListener("click", go);
+    $("results").appendChild(b);
+    if (now) go();
   }
 
   function zoomTo(feature) {
@@ -282,7 +329,21 @@
 
   // --- site check ---------------------------------------------------------------------
   $("site-draw").addEventListener("click", () => RMSite.start());
-  $("site-finish").addEventListener("click", () => RMSite.check(RMSite.drawnGeometry()));
+  // the result opens beside (desktop) or below (phone) the map: frame the site in what is left
+  async function checkSite(geom) {
+    const res = await RMSite.check(geom);
+    fitPadding(); // now, not when the observer fires: a later setPadding would stop the fit
+    const b = new maplibregl.LngLatBounds();
+    const walk = (c) => (typeof c[0] === "number" ? b.extend(c) : c.forEach(walk));
+    walk(geom.coordinates);
+    const panel = $("panel-site").getBoundingClientRect();
+    const left = phone() ? 20 : panel.right - map.getContainer().getBoundingClientRect().left + 20;
+    // fitBounds adds its padding to the map's own (which already spares an open sheet)
+    const bottom = phone() ? Math.max(20, panel.height + 20 - map.getPadding().bottom) : 30;
+    map.fitBounds(b, { padding: { left, right: 70, top: 30, bottom }, maxZoom: 16 });
+    return res;
+  }
+  $("site-finish").addEventListener("click", () => checkSite(RMSite.drawnGeometry()));
   $("site-clear").addEventListener("click", () => RMSite.clear());
   $("site-print").addEventListener("click", () => window.print());
   $("site-file").addEventListener("change", async (e) => {
@@ -290,7 +351,7 @@
     if (!file) return;
     try {
       const geom = await RMSite.fromFile(file);
-      await RMSite.check(geom);
+      await checkSite(geom);
     } catch (err) {
       $("site-result").textContent = `${t("file_unreadable")}: ${err.message}`;
     }

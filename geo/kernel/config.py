@@ -82,6 +82,15 @@ class Settings(BaseSettings):
     basemap_url: str | None = Field(
         None, description="XYZ raster tile URL template for the web map; none gives a clean map"
     )
+    # 天地图 (Tianditu, CGCS2000) basemaps, proxied by /basemap/tianditu/... so the key never
+    # reaches the browser; none gives no Tianditu entry in the map's basemap switcher.
+    tianditu_key: SecretStr | None = Field(None, description="Tianditu key (RM_TIANDITU_KEY)")
+    tianditu_url: str = Field(
+        "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+        "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
+        "&TILECOL={x}&tk={key}",
+        description="Upstream WMTS template of Tianditu (Web Mercator 'w' matrix set)",
+    )
     tiles_max_features: int = Field(
         20_000, ge=1, description="Feature cap per vector tile (the lowest ids are kept)"
     )

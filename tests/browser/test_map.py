@@ -90,7 +90,9 @@ def test_search_by_place_name_finds_the_county(page: Page, live_server):
     open_map(page, live_server)
     page.fill("#search-q", "玛纳斯县")
     page.click("#search button[type=submit]")
-    page.locator(".result-item", has_text="652324").wait_for()
+    # the county as a place (from the reference layer) and as a region feature
+    page.locator(".result-item[data-kind=place]", has_text="652324").wait_for()
+    page.locator(".result-item[data-kind=feature]", has_text="652324").wait_for()
 
 
 def test_language_toggle(page: Page, live_server):
@@ -123,11 +125,15 @@ def test_clicking_a_violation_opens_its_popup(page: Page, live_server):
     popup = page.locator(f'.popup[data-collection="violations"][data-id="{vid}"]')
     expect(popup).to_be_visible()
     text_ = popup.inner_text()
-    assert props["status"] in text_
+    # the status in the interface language (zh by default)
+    zh_status = {"detected": "已发现", "confirmed": "已确认", "rectifying": "整改中"}
+    assert zh_status.get(props["status"], props["status"]) in text_
     assert props["name_zh"] in text_ or props["rule_name"] in text_
     assert props["rule_code"] in text_
-    # the tasks section answered (a list or "none"), no script error
-    expect(popup.locator("h4")).to_have_count(1)
+    # the rule broken with its legal basis, and the tasks section (a list or "none")
+    rule = api(live_server, f"/rules/{props['rule_id']}")
+    expect(popup.locator("ul.applies")).to_contain_text(rule["legal_basis_zh"][:30])
+    expect(popup.locator("h4")).to_have_count(2)
     assert page.console_log.errors() == []
 
 
@@ -245,6 +251,7 @@ def test_phone_layer_panel_and_locate_button(phone_page: Page, phone_context, li
     assert pb["x"] >= 0 and pb["x"] + pb["width"] <= vw and pb["y"] + pb["height"] <= vh
     toggle = page.locator('input[data-collection="mining_pits"]')
     label = 'label:has(> input[data-collection="mining_pits"])'  # the finger's target
+    page.locator(label).scroll_into_view_if_needed()  # the sheet scrolls
     on_screen_and_on_top(label)
     page.locator(label).tap()
     expect(toggle).not_to_be_checked()
