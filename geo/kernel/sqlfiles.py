@@ -24,6 +24,7 @@ FILES = (
     "progress/sql/append_only.sql",
     "violations/sql/evaluate.sql",
     "tiles/sql/data_versions.sql",
+    "tiles/sql/generalised.sql",
     "notify/sql/outbox.sql",
 )
 
