@@ -28,6 +28,7 @@ from app.routers import (
 )
 from app.routers.ogc import features, landing, tiles, transactions
 from geo.catalog.extent import ExtentCache
+from geo.catalog.live import LiveCatalog
 from geo.kernel.config import Settings
 from geo.kernel.db import async_engine, sync_engine
 from geo.notify import NotifySettings
@@ -46,9 +47,11 @@ def create_app(
         app.state.engine = async_engine(settings)
         # Blocking work (imports through COPY, file exports) runs in threads on this one.
         app.state.sync_engine = sync_engine(settings)
+        await app.state.catalog.start()
         try:
             yield
         finally:
+            await app.state.catalog.stop()
             await app.state.engine.dispose()
             app.state.sync_engine.dispose()
 
@@ -67,6 +70,8 @@ def create_app(
     app.state.settings = settings
     app.state.tile_cache = TileCache(settings.tile_cache_mb * 1024 * 1024)
     app.state.extent_cache = ExtentCache()
+    # Collections in memory, dropped on NOTIFY from the layers table (geo.catalog.live).
+    app.state.catalog = LiveCatalog(settings.database_url)
     app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=5)
     app.add_middleware(
         CORSMiddleware,

@@ -25,6 +25,7 @@ FILES = (
     "violations/sql/evaluate.sql",
     "tiles/sql/data_versions.sql",
     "tiles/sql/generalised.sql",
+    "catalog/sql/layers_notify.sql",
     "notify/sql/outbox.sql",
 )
 
