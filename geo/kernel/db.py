@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from geo.kernel.auth import Principal
 from geo.kernel.config import Settings
 from geo.kernel.errors import Overloaded
+from geo.kernel.pool_ping import ping_after_idle
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,17 +28,22 @@ def sync_engine(settings: Settings) -> Engine:
 
 
 def async_engine(settings: Settings) -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         settings.sqlalchemy_url,
         pool_size=settings.pool_size,
         max_overflow=(
             settings.pool_size if settings.pool_max_overflow is None else settings.pool_max_overflow
         ),
         pool_timeout=settings.pool_timeout_s,
-        pool_pre_ping=True,
+        # The most recently used connection first: its prepared statements are warm, and
+        # idle ones stay idle (and are pinged when they come back, geo.kernel.pool_ping).
+        pool_use_lifo=True,
         # Server-side statement cache for the queries every page repeats.
         connect_args={"prepare_threshold": 3, "application_name": "restoration-map"},
     )
+    # Not pool_pre_ping (a round trip per request): ping only after an idle period.
+    ping_after_idle(engine.sync_engine.pool, settings.pool_ping_idle_s)
+    return engine
 
 
 def alembic_config(settings: Settings) -> Config:
