@@ -25,6 +25,7 @@ from geo.kernel.errors import NotFound
 
 CHANNEL = "rm_catalog"
 RETRY_S = 1.0
+CONNECT_TIMEOUT_S = 5  # start-up never waits longer than this for the listener
 log = logging.getLogger(__name__)
 
 Connect = Callable[[], Awaitable[AsyncConnection]]
@@ -42,10 +43,17 @@ class LiveCatalog:
     def listening(self) -> bool:
         return self._listener is not None
 
+    @property
+    def listener_pid(self) -> int | None:
+        """The listener's backend process id (diagnostics, tests)."""
+        return None if self._listener is None else self._listener.info.backend_pid
+
     async def start(self) -> None:
         """Connect the listener; on failure lookups read the database and it retries."""
         try:
-            conn = await psycopg.AsyncConnection.connect(self.database_url, autocommit=True)
+            conn = await psycopg.AsyncConnection.connect(
+                self.database_url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
+            )
             await conn.execute(f"LISTEN {CHANNEL}")
         except psycopg.Error as e:
             log.warning("catalog listener not connected (%s); retrying in %s s", e, RETRY_S)
