@@ -4,9 +4,11 @@ Every collection is read through its :class:`~geo.catalog.sources.Source`, so a 
 module registers in ``SPECIAL_SOURCES`` (e.g. ``violations``) gets tiles with no change here.
 
 The tile envelope is computed in EPSG:3857 (``ST_TileEnvelope``) and transformed once to the
-storage SRID, so the filter ``geom && <envelope>`` runs on the GiST index; only the selected
-rows are transformed to 3857, simplified with a tolerance of half a screen pixel at the tile's
-zoom, and clipped/quantised by ``ST_AsMVTGeom``.
+storage SRID, so the filter ``geom && <envelope>`` runs on the GiST index. Ids are picked
+first (cap + 1, by id); properties and geometry are read for the kept rows only. Geometry is
+transformed to 3857 and simplified by half a screen pixel of the tile's zoom -- at z <= 10 for
+feature layers it comes already so from ``feature_generalised`` (kept by the database,
+geo/tiles/sql/generalised.sql) -- then clipped/quantised by ``ST_AsMVTGeom``.
 
 >>> tile_pixel_m(0)  # one pixel of a 256 px tile at zoom 0, in metres of EPSG:3857
 156543.03392804097
