@@ -8,7 +8,7 @@ from fastapi import Depends, Path, Request
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.auth import OptionalUser
-from geo.catalog import sources as catalog
+from geo.catalog.live import LiveCatalog
 from geo.catalog.sources import Collection
 from geo.kernel.config import Settings
 from geo.kernel.db import RequestConnection
@@ -37,12 +37,14 @@ ConnDep = Annotated[AsyncConnection, Depends(get_conn)]
 
 
 async def valid_collection(
-    conn: ConnDep,
+    request: Request,
     principal: OptionalUser,
     collection_id: Annotated[str, Path(alias="collectionId")],
 ) -> Collection:
-    """The collection named in the path, or 404; non-public ones need at least a viewer key."""
-    coll = await catalog.get_collection(conn, collection_id)
+    """The collection named in the path, or 404; non-public ones need at least a viewer key.
+    From the in-process catalog (geo.catalog.live): no query unless the layers changed."""
+    live: LiveCatalog = request.app.state.catalog
+    coll = await live.get(request_db(request).get, collection_id)
     if not coll.public and principal is None:
         raise Unauthorized(f"collection {collection_id!r} is not public: send a viewer key")
     return coll

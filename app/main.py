@@ -13,6 +13,7 @@ from app.connection import OneConnectionPerRequest
 from app.limits import BodyLimit
 from app.routers import (
     checks,
+    fieldmap,
     imports,
     inspection_history,
     inspections,
@@ -30,6 +31,7 @@ from app.routers import (
 from app.routers.ogc import dataset_tiles, features, landing, tiles, transactions
 from app.static_files import STATIC, VersionedStatic
 from geo.catalog.extent import ExtentCache
+from geo.catalog.live import LiveCatalog
 from geo.kernel.config import Settings
 from geo.kernel.db import async_engine, sync_engine
 from geo.kernel.replicas import ReplicaSet
@@ -47,9 +49,11 @@ def _lifespan(settings: Settings):
         app.state.sync_engine = sync_engine(settings)
         replicas = [async_engine(settings, url) for url in settings.read_urls]
         app.state.replicas = ReplicaSet(replicas, settings.replica_retry_s) if replicas else None
+        await app.state.catalog.start()
         try:
             yield
         finally:
+            await app.state.catalog.stop()
             await app.state.engine.dispose()
             app.state.sync_engine.dispose()
             if app.state.replicas is not None:
@@ -78,6 +82,8 @@ def create_app(
     app.state.settings = settings
     app.state.tile_cache = TileCache(settings.tile_cache_mb * 1024 * 1024)
     app.state.extent_cache = ExtentCache()
+    # Collections in memory, dropped on NOTIFY from the layers table (geo.catalog.live).
+    app.state.catalog = LiveCatalog(settings.database_url)
     # brotli where the client accepts it (br), else gzip; tiles and JSON compress well.
     app.add_middleware(BrotliMiddleware, quality=4, minimum_size=1024, gzip_fallback=True)
     app.add_middleware(
@@ -122,6 +128,7 @@ def _include_routers(app: FastAPI, settings: Settings, notify_settings: NotifySe
     app.include_router(inspections.router)
     app.include_router(subscriptions.build_router(notify_settings))
     app.include_router(pages.router)
+    app.include_router(fieldmap.router)
 
 
 def configure_logging(level: str = "INFO", fmt: str = "text") -> None:

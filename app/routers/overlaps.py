@@ -13,7 +13,6 @@ from app.deps import ConnDep, reject_unknown
 from app.render.features import streamed
 from app.render.links import GEOJSON
 from geo.catalog import filters, items
-from geo.catalog.sources import get_collection
 from geo.kernel import crs as crs_mod
 from geo.kernel.errors import InvalidParameter
 from geo.kernel.tabular import CSV_MEDIA_TYPE, csv_chunks
@@ -65,8 +64,10 @@ async def overlaps(
     limit: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
     f: Annotated[str, Query(description="json or csv")] = "json",
 ):
-    s_coll = await get_collection(conn, subject)
-    p_coll = await get_collection(conn, protected)
+    # From the in-process catalog (geo.catalog.live): no layer lookups per request.
+    catalog = request.app.state.catalog
+    s_coll = await catalog.get(request.state.db.get, subject)
+    p_coll = await catalog.get(request.state.db.get, protected)
     allowed = PARAMS | {f"subject.{a}" for a in s_coll.attributes}
     allowed |= {f"protected.{a}" for a in p_coll.attributes}
     reject_unknown(request, allowed)

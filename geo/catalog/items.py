@@ -305,6 +305,15 @@ def page_sql(coll: Collection, q: ItemsQuery) -> tuple[str, dict[str, Any]]:
 
 
 async def get_item(conn: AsyncConnection, coll: Collection, fid: str, out: CRS) -> str:
+    return (await get_item_versioned(conn, coll, fid, out, with_version=False))[0]
+
+
+async def get_item_versioned(
+    conn: AsyncConnection, coll: Collection, fid: str, out: CRS, with_version: bool = True
+) -> tuple[str, int | None]:
+    """The feature's GeoJSON and, with ``with_version`` (live feature layers), its row
+    version (the ETag's source) from the same statement, hence the same snapshot: one round
+    trip per item instead of two."""
     src = coll.source
     if src.id_is_int:
         try:
@@ -316,12 +325,16 @@ async def get_item(conn: AsyncConnection, coll: Collection, fid: str, out: CRS) 
     where = Where(params=dict(src.params))
     where.add(src.where)
     where.add(f"{src.id_sql} = {where.bind(key)}")
+    version = "t.version" if with_version else "NULL::bigint"
     row = (
         await conn.execute(
-            text(f"SELECT {feature_json_sql(src, out)} FROM {src.from_sql} WHERE {where.sql}"),
+            text(
+                f"SELECT {feature_json_sql(src, out)}, {version}"
+                f" FROM {src.from_sql} WHERE {where.sql}"
+            ),
             where.params,
         )
     ).first()
     if row is None:
         raise NotFound(f"feature {fid!r} does not exist in {coll.id!r}")
-    return row[0]
+    return row[0], row[1]

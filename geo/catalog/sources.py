@@ -32,6 +32,11 @@ class Source:
     updated_sql: str | None = "t.updated_at"
     # Derived values that can be filtered and sorted on: name -> (SQL, kind, title).
     extra_queryables: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    # Rows can be read again cheaply by id (a table, not a derived relation): tiles pick ids
+    # first and read properties and geometry for the kept rows only.
+    refetch_by_id: bool = True
+    # Zoom-banded simplified copies live in feature_generalised (geo/tiles/sql/generalised.sql).
+    generalised: bool = False
 
 
 def feature_source(layer: str) -> Source:
@@ -54,6 +59,7 @@ def feature_source(layer: str) -> Source:
             "area_ha": ("(t.area_m2 / 10000)", "number", "Area (ha), measured on the ellipsoid"),
             "updated_at": ("t.updated_at", "datetime", "Last change"),
         },
+        generalised=True,
     )
 
 
@@ -85,6 +91,7 @@ def feature_source_as_of(layer: str, as_of: Any) -> Source:
         json_column=live.json_column,
         params={"layer": layer, "as_of": as_of},
         extra_queryables=live.extra_queryables,
+        refetch_by_id=False,
     )
 
 

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     pool_max_overflow: int | None = Field(None, ge=0, le=100)
     # How long a request waits for a pooled connection before it is answered 503.
     pool_timeout_s: float = Field(2.0, gt=0, le=60)
+    # A pooled connection idle this long is pinged before use (geo.kernel.pool_ping).
+    pool_ping_idle_s: float = Field(10.0, ge=0, le=3600)
     retry_after_s: int = Field(2, ge=1, description="Retry-After of a 503 when the pool is full")
     # Statement timeouts per route class (0: none). A statement that runs longer is cancelled
     # and the request answered 503 + Retry-After. A streamed page or export is many short

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from geo.kernel.auth import Principal
 from geo.kernel.config import Settings
+from geo.kernel.pool_ping import ping_after_idle
 from geo.kernel.replicas import ReplicaSet, checkout
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,17 +30,20 @@ def sync_engine(settings: Settings) -> Engine:
 
 
 def async_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
-    """The pooled engine of the primary, or of the replica at ``url``. Pre-ping on checkout
-    replaces connections a database restart has closed; a database that is away fails the
-    checkout within ``connect_timeout_s`` (answered 503)."""
-    return create_async_engine(
+    """The pooled engine of the primary, or of the replica at ``url``. A connection that sat
+    idle is pinged on checkout (geo.kernel.pool_ping), so a database restart costs at most
+    one failed (503) request per connection; a database that is away fails the checkout
+    within ``connect_timeout_s`` (answered 503)."""
+    engine = create_async_engine(
         url or settings.sqlalchemy_url,
         pool_size=settings.pool_size,
         max_overflow=(
             settings.pool_size if settings.pool_max_overflow is None else settings.pool_max_overflow
         ),
         pool_timeout=settings.pool_timeout_s,
-        pool_pre_ping=True,
+        # The most recently used connection first: its prepared statements are warm, and
+        # idle ones stay idle (and are pinged when they come back, geo.kernel.pool_ping).
+        pool_use_lifo=True,
         connect_args={
             # Server-side statement cache for the queries every page repeats (off behind
             # a pooler in transaction mode that cannot keep prepared statements).
@@ -48,6 +52,9 @@ def async_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
             "connect_timeout": settings.connect_timeout_s,
         },
     )
+    # Not pool_pre_ping (a round trip per request): ping only after an idle period.
+    ping_after_idle(engine.sync_engine.pool, settings.pool_ping_idle_s)
+    return engine
 
 
 def alembic_config(settings: Settings) -> Config:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     Text,
     UniqueConstraint,
     func,
@@ -222,3 +223,17 @@ class DataVersion(Base):
     name: Mapped[str] = mapped_column(Text, primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
     changed_at: Mapped[datetime] = _updated()
+
+
+class FeatureGeneralised(Base):
+    """Every feature's geometry in EPSG:3857 simplified for a band of tile zooms, kept by
+    statement-level triggers on features (geo/tiles/sql/generalised.sql): low-zoom tiles read
+    these instead of simplifying full geometries per request."""
+
+    __tablename__ = "feature_generalised"
+
+    feature_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    band: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    geom: Mapped[Any] = mapped_column(
+        Geometry("GEOMETRY", srid=3857, spatial_index=False), nullable=False
+    )

@@ -24,6 +24,8 @@ FILES = (
     "progress/sql/append_only.sql",
     "violations/sql/evaluate.sql",
     "tiles/sql/data_versions.sql",
+    "tiles/sql/generalised.sql",
+    "catalog/sql/layers_notify.sql",
     "notify/sql/outbox.sql",
     "campaign/sql/signoffs.sql",
 )

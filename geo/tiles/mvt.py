@@ -4,9 +4,11 @@ Every collection is read through its :class:`~geo.catalog.sources.Source`, so a 
 module registers in ``SPECIAL_SOURCES`` (e.g. ``violations``) gets tiles with no change here.
 
 The tile envelope is computed in EPSG:3857 (``ST_TileEnvelope``) and transformed once to the
-storage SRID, so the filter ``geom && <envelope>`` runs on the GiST index; only the selected
-rows are transformed to 3857, simplified with a tolerance of half a screen pixel at the tile's
-zoom, and clipped/quantised by ``ST_AsMVTGeom``.
+storage SRID, so the filter ``geom && <envelope>`` runs on the GiST index. Ids are picked
+first (cap + 1, by id); properties and geometry are read for the kept rows only. Geometry is
+transformed to 3857 and simplified by half a screen pixel of the tile's zoom -- at z <= 10 for
+feature layers it comes already so from ``feature_generalised`` (kept by the database,
+geo/tiles/sql/generalised.sql) -- then clipped/quantised by ``ST_AsMVTGeom``.
 
 >>> tile_pixel_m(0)  # one pixel of a 256 px tile at zoom 0, in metres of EPSG:3857
 156543.03392804097
@@ -25,7 +27,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from geo.catalog.sources import Collection
+from geo.catalog.sources import Collection, Source
 from geo.kernel.errors import NotFound
 
 # WebMercatorQuad (OGC 17-083r4): the square world of EPSG:3857, 256 px tiles.
@@ -68,44 +70,95 @@ class Tile:
         return 'W/"' + hashlib.sha1(self.data, usedforsecurity=False).hexdigest() + '"'
 
 
-def tile_sql(coll: Collection) -> str:
-    """The one statement that builds a tile of ``coll``; parameters z, x, y, cap, tol plus
-    the Source's own. Ordered by id so that a capped tile is deterministic."""
-    src = coll.source
-    props = src.properties_sql
-    drop = "".join(f" - '{k}'" for k in DROPPED_PROPERTIES)
-    fid = f"{src.id_sql}::bigint" if src.id_is_int else "NULL::bigint"
-    return f"""
-WITH bounds AS (
+# Zooms at which feature_generalised keeps a simplified copy of every feature (EPSG:3857,
+# simplified by half a pixel of that zoom: geo/tiles/sql/generalised.sql). A tile at zoom z
+# reads the band of the smallest such zoom >= z; above the last band it reads the live geometry.
+GENERALISED_BANDS = (6, 8, 10)
+
+
+def generalised_band(z: int) -> int | None:
+    """The band a tile at zoom ``z`` reads, or None for the live geometry.
+
+    >>> [generalised_band(z) for z in (0, 6, 7, 8, 10, 11)]
+    [6, 6, 8, 8, 10, None]
+    """
+    return next((b for b in GENERALISED_BANDS if b >= z), None)
+
+
+_BOUNDS = f"""bounds AS (
     SELECT ST_TileEnvelope(:z, :x, :y) AS env,
            ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => {BUFFER / EXTENT}), 4326) AS env4326
-),
-picked AS (
-    SELECT {src.id_sql} AS k, {fid} AS fid,
-           jsonb_build_object('id', {src.id_sql}) || (({props}){drop}) AS props,
-           {src.geom_sql} AS geom
+)"""
+
+
+def _columns(src: Source) -> tuple[str, str]:
+    """The MVT feature id and the properties a tile carries."""
+    drop = "".join(f" - '{k}'" for k in DROPPED_PROPERTIES)
+    fid = f"{src.id_sql}::bigint" if src.id_is_int else "NULL::bigint"
+    props = f"jsonb_build_object('id', {src.id_sql}) || (({src.properties_sql}){drop})"
+    return fid, props
+
+
+def _candidates(src: Source, select: str) -> str:
+    """The first cap + 1 rows meeting the tile, by id (a capped tile is deterministic)."""
+    return f"""SELECT {select}
     FROM {src.from_sql}
     WHERE ({src.where}) AND {src.geom_sql} && (SELECT env4326 FROM bounds)
     ORDER BY {src.id_sql}
-    LIMIT :cap + 1
-),
-shaped AS (
-    SELECT p.fid, p.props,
-           ST_AsMVTGeom(ST_Simplify(ST_Transform(p.geom, 3857), :tol, true),
-                        b.env, {EXTENT}, {BUFFER}, true) AS geom
-    FROM (SELECT * FROM picked ORDER BY k LIMIT :cap) p, bounds b
-)
-SELECT (SELECT count(*) FROM picked) AS n,
+    LIMIT :cap + 1"""
+
+
+def _final(shaped: str) -> str:
+    # OFFSET 0 keeps "geom IS NOT NULL" from being pushed into the join, where the planner
+    # would compute ST_AsMVTGeom twice per row (once to filter, once for the tile).
+    return f"""SELECT (SELECT count(*) FROM picked) AS n,
        (SELECT ST_AsMVT(s, :layer, {EXTENT}, 'geom', 'fid')
-        FROM (SELECT fid, props, geom FROM shaped WHERE geom IS NOT NULL) s) AS mvt
-"""
+        FROM (SELECT fid, props, geom FROM ({shaped}
+              OFFSET 0) sh WHERE geom IS NOT NULL) s) AS mvt"""
 
 
-async def build_tile(
-    conn: AsyncConnection, coll: Collection, z: int, row: int, col: int, cap: int
-) -> Tile:
-    validate_tile(z, row, col)
-    params: dict[str, Any] = {
+def tile_sql(
+    coll: Collection, z: int, *, ids_first: bool | None = None, generalised: bool | None = None
+) -> str:
+    """The one statement that builds the tile of ``coll`` at zoom ``z``; parameters z, x, y,
+    cap, tol, layer plus the Source's own (see :func:`tile_params`). It returns the number of
+    candidates (at most cap + 1: more than cap means truncated) and the MVT layer's bytes,
+    so a combined tile can concatenate the layers of several collections. ``ids_first`` and
+    ``generalised`` default to what the Source allows (tests compare the plans)."""
+    src = coll.source
+    fid, props = _columns(src)
+    if not (src.refetch_by_id if ids_first is None else ids_first):
+        # A derived relation (e.g. a layer as of a past instant): one pass.
+        picked = _candidates(
+            src, f"{src.id_sql} AS k, {fid} AS fid, {props} AS props, {src.geom_sql} AS geom"
+        )
+        shaped = f"""SELECT p.fid, p.props,
+               ST_AsMVTGeom(ST_Simplify(ST_Transform(p.geom, 3857), :tol, true),
+                            b.env, {EXTENT}, {BUFFER}, true) AS geom
+        FROM (SELECT * FROM picked ORDER BY k LIMIT :cap) p, bounds b"""
+        return f"WITH {_BOUNDS},\npicked AS MATERIALIZED (\n{picked}\n)\n{_final(shaped)}"
+    # Ids first; properties and geometry only for the kept rows.
+    use_bands = src.generalised if generalised is None else generalised
+    band = generalised_band(z) if use_bands else None
+    live = f"ST_Simplify(ST_Transform({src.geom_sql}, 3857), :tol, true)"
+    if band is None:
+        geom, gen_join = live, ""
+    else:
+        pre = "g.geom" if band == z else "ST_Simplify(g.geom, :tol, true)"
+        geom = f"coalesce({pre}, {live})"  # coalesce: a database not backfilled
+        gen_join = f" LEFT JOIN feature_generalised g ON g.feature_id = t.id AND g.band = {band}"
+    shaped = f"""SELECT {fid} AS fid, {props} AS props,
+               ST_AsMVTGeom({geom}, b.env, {EXTENT}, {BUFFER}, true) AS geom
+        FROM (SELECT k FROM picked ORDER BY k LIMIT :cap) i, bounds b,
+             {src.from_sql}{gen_join}
+        WHERE {src.id_sql} = i.k AND ({src.where})
+        ORDER BY i.k"""
+    picked = _candidates(src, f"{src.id_sql} AS k")
+    return f"WITH {_BOUNDS},\npicked AS MATERIALIZED (\n{picked}\n)\n{_final(shaped)}"
+
+
+def tile_params(coll: Collection, z: int, row: int, col: int, cap: int) -> dict[str, Any]:
+    return {
         **coll.source.params,
         "z": z,
         "x": col,
@@ -114,6 +167,13 @@ async def build_tile(
         "tol": tile_pixel_m(z) / 2,
         "layer": coll.id,
     }
-    n, mvt = (await conn.execute(text(tile_sql(coll)), params)).one()
+
+
+async def build_tile(
+    conn: AsyncConnection, coll: Collection, z: int, row: int, col: int, cap: int
+) -> Tile:
+    validate_tile(z, row, col)
+    params = tile_params(coll, z, row, col, cap)
+    n, mvt = (await conn.execute(text(tile_sql(coll, z)), params)).one()
     data = bytes(mvt or b"")
     return Tile(data=data, features=min(n, cap), truncated=n > cap)

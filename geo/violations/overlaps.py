@@ -169,4 +169,8 @@ async def open_overlaps(conn: AsyncConnection, q: OverlapQuery, fmt: str = "json
     # plan for all of them: 4 s (bench scale 1.0, BENCHMARKS.md). SET LOCAL: it ends with
     # the request's transaction.
     await conn.execute(text("SET LOCAL cursor_tuple_fraction = 1"))
+    # PostGIS functions carry high costs, so these plans pass jit_above_cost and compiling
+    # costs more than it saves: at scale 1.0 JIT took 1,215 ms of 1,624 ms (EXPLAIN ANALYZE,
+    # pits x grade-1 zones), 1.03 s without it (BENCHMARKS.md). Chosen by that measurement.
+    await conn.execute(text("SET LOCAL jit = off"))
     return Overlaps(fmt, await conn.stream(text(sql), params))

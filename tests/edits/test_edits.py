@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from geo.kernel import auth
+from tests.catalog.wait import until_status
 
 PITS = "/collections/mining_pits/items"
 MANAS, CHANGJI = "652324", "652301"
@@ -336,7 +337,8 @@ def test_audit_log_is_append_only(write_engine, unchanged):
 def test_private_layer_needs_a_viewer_key(write_client, write_engine, keys):
     with write_engine.begin() as conn:
         conn.execute(text("UPDATE layers SET public = false WHERE name = 'wetland_parks'"))
-    try:
+    try:  # the catalog learns of it through NOTIFY, after the commit
+        until_status(write_client, "/collections/wetland_parks", (401,))
         assert write_client.get("/collections/wetland_parks/items").status_code == 401
         ok = write_client.get("/collections/wetland_parks/items", headers=h(keys["view"]))
         assert ok.status_code == 200
@@ -344,6 +346,7 @@ def test_private_layer_needs_a_viewer_key(write_client, write_engine, keys):
     finally:
         with write_engine.begin() as conn:
             conn.execute(text("UPDATE layers SET public = true WHERE name = 'wetland_parks'"))
+        until_status(write_client, "/collections/wetland_parks", (200,))
 
 
 def test_as_of_reconstructs_the_past(write_client, keys):

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from geo.kernel.auth import Principal
+from tests.catalog.wait import until_status
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,12 +37,15 @@ def viewer_key(database_url) -> str:
 
 
 @pytest.fixture
-def private_layer(engine):
+def private_layer(engine, client):
+    # The app's catalog learns of the change through NOTIFY, after the commit: wait for it.
     with engine.begin() as conn:
         conn.execute(text("UPDATE layers SET public = false WHERE name = 'wetland_parks'"))
+    until_status(client, "/collections/wetland_parks", (401,))
     yield "wetland_parks"
     with engine.begin() as conn:
         conn.execute(text("UPDATE layers SET public = true WHERE name = 'wetland_parks'"))
+    until_status(client, "/collections/wetland_parks", (200,))
 
 
 def test_key_is_stored_hashed_and_shown_once(database_url, engine, viewer_key):

@@ -172,14 +172,14 @@ async def get_item(
     out = crs_mod.parse_crs(crs, "crs")
     coll = history.at_instant(coll, history.parse_instant(as_of))
     tag = None
-    if coll.kind == "feature" and coll.as_of is None and coll.source.id_is_int:
-        # Version first: a write in between makes the tag older, never newer, than the body.
-        version = await edits.version_of(conn, coll, fid)
-        if version is not None:
-            tag = edits.etag(int(fid), version, out)
-            if edits.matches(request.headers.get("if-none-match"), int(fid), version):
-                return Response(status_code=304, headers={"ETag": tag})
-    feature = json.loads(await items.get_item(conn, coll, fid, out))
+    versioned = coll.kind == "feature" and coll.as_of is None and coll.source.id_is_int
+    # Body and row version in one statement (one snapshot): the tag matches the body.
+    body, version = await items.get_item_versioned(conn, coll, fid, out, with_version=versioned)
+    if version is not None:
+        tag = edits.etag(int(fid), version, out)
+        if edits.matches(request.headers.get("if-none-match"), int(fid), version):
+            return Response(status_code=304, headers={"ETag": tag})
+    feature = json.loads(body)
     base = f"/collections/{coll.id}"
     feature["links"] = [
         link(url(request, f"{base}/items/{fid}"), "self", GEOJSON, "This feature"),

@@ -1,0 +1,108 @@
+"""Request overhead: a small tile and a one-feature item through the service, against the
+same statements run bare (psycopg, open connection, every byte fetched), alternated run by
+run. Target: each request <= 1.5 x its bare SQL.
+
+    python -m bench.overhead --database-url postgresql://postgres@127.0.0.1:5432/rm_bench_0_1 \\
+        --data bench/data/0.1
+
+Not part of bench/run.py (yet): the report row is for the lead to add.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+
+from bench import servers
+from bench.tiles import tile_list
+from bench.timing import summary
+from geo.catalog.items import feature_json_sql
+from geo.catalog.sources import Collection
+from geo.kernel.crs import DEFAULT
+from geo.tiles import mvt
+
+LAYER = "mining_pits"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _pg(sql: str) -> str:
+    """SQLAlchemy's :name binds as psycopg's %(name)s (:: casts untouched)."""
+    return re.sub(r"(?<![:\w]):([A-Za-z_]\w*)", r"%(\1)s", sql.replace("%", "%%"))
+
+
+def _alternate(fns: dict, repeats: int) -> dict:
+    samples: dict[str, list[float]] = {k: [] for k in fns}
+    for fn in fns.values():
+        fn()  # warm-up
+    for i in range(repeats):
+        for k in list(fns) if i % 2 == 0 else reversed(list(fns)):
+            t0 = time.perf_counter()
+            fns[k]()
+            samples[k].append(time.perf_counter() - t0)
+    return {k: summary(v) for k, v in samples.items()}
+
+
+def run(database_url: str, data: Path, repeats: int) -> dict:
+    coll = Collection(
+        LAYER, LAYER, None, None, "feature", "MultiPolygon", {}, None, None, True, False
+    )
+    hotspots = json.loads((data / "manifest.json").read_text())["hotspots"]
+    x, y = tile_list(hotspots)[12][0]
+    tile_q = (_pg(mvt.tile_sql(coll, 12)), mvt.tile_params(coll, 12, y, x, 20000))
+    src = coll.source
+    item_q = (
+        _pg(
+            f"SELECT {feature_json_sql(src, DEFAULT)} FROM {src.from_sql}"
+            f" WHERE {src.where} AND t.id = :fid"
+        ),
+        {**src.params},
+    )
+    out: dict = {}
+    log = ROOT / "bench" / "results" / "logs" / "overhead-server.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        servers.ours(database_url, log) as (base, _),
+        httpx.Client(headers={"Accept-Encoding": "identity"}) as client,
+        psycopg.connect(database_url) as conn,
+    ):
+        fid = conn.execute("SELECT min(id) FROM features WHERE layer = %s", (LAYER,)).fetchone()[0]
+        item_q[1]["fid"] = fid
+        tile_url = f"{base}/collections/{LAYER}/tiles/WebMercatorQuad/12/{y}/{x}"
+        item_url = f"{base}/collections/{LAYER}/items/{fid}"
+        out["small_tile"] = _alternate(
+            {
+                "service": lambda: client.get(tile_url).content,
+                "bare_sql": lambda: conn.execute(*tile_q).fetchone(),
+            },
+            repeats,
+        )
+        out["one_item"] = _alternate(
+            {
+                "service": lambda: client.get(item_url).content,
+                "bare_sql": lambda: conn.execute(*item_q).fetchone(),
+            },
+            repeats,
+        )
+    for k, v in out.items():
+        r = v["service"]["median_s"] / v["bare_sql"]["median_s"]
+        v["ratio_service_over_sql"] = round(r, 2)
+        print(
+            f"{k}: service {v['service']['median_s'] * 1000:.2f} ms, bare SQL "
+            f"{v['bare_sql']['median_s'] * 1000:.2f} ms, {r:.2f}x (target <= 1.5x)"
+        )
+    return out
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--database-url", required=True)
+    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--repeats", type=int, default=100)
+    a = p.parse_args()
+    print(json.dumps(run(a.database_url, a.data, a.repeats), indent=1))
