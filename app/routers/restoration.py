@@ -4,45 +4,21 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 
 from app.auth import Editor, check_region
 from app.deps import ConnDep, EngineDep, reject_unknown
 from app.render.ledger import check_format, ledger_response
+from app.schemas.restoration import EventBody
 from geo.kernel.db import write_transaction
-from geo.progress import listings, restoration, vocab
+from geo.progress import listings, restoration
 
 router = APIRouter(tags=["Restoration"])
 
-Status = Literal[vocab.RESTORATION_STATUSES]
-Funding = Literal[vocab.FUNDING]
 FeatureId = Annotated[int, Path(alias="featureId", ge=1)]
-
-
-class EventBody(BaseModel):
-    """A restoration event. Values left out keep the previous event's value."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    status: Status
-    event_date: date | None = Field(None, description="defaults to today; never in the future")
-    note: str | None = Field(None, max_length=4000)
-    evidence_ref: str | None = Field(None, max_length=1000, description="photo id, document no.")
-    target_area_ha: float | None = None
-    restored_area_ha: float | None = None
-    plan_ref: str | None = Field(None, max_length=1000)
-    funding: Funding | None = None
-    deadline: date | None = None
-    responsible_unit: str | None = Field(None, max_length=500)
-
-    def to_input(self) -> restoration.EventInput:
-        data = self.model_dump()
-        data["event_date"] = data["event_date"] or date.today()
-        return restoration.EventInput(**data)
 
 
 async def _write(engine, principal, feature_id: int, body: EventBody, create: bool):
