@@ -20,7 +20,6 @@ import json
 import sys
 import time
 from dataclasses import dataclass
-from datetime import date, timedelta
 from pathlib import Path
 
 import geopandas as gpd
@@ -30,6 +29,7 @@ import pyogrio
 import shapely
 from shapely.strtree import STRtree
 
+from bench.layer_columns import LAYER_COLUMNS
 from bench.shapes import polygons, vertex_counts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,13 +119,6 @@ def shapes_for(rng, spec: LayerSpec, x: np.ndarray, y: np.ndarray) -> np.ndarray
     )
 
 
-def _maybe(rng, values: np.ndarray, p_null: float) -> list:
-    return [
-        None if m else v
-        for v, m in zip(values.tolist(), rng.random(len(values)) < p_null, strict=True)
-    ]
-
-
 def attributes(rng, layer: str, start: int, n: int) -> dict[str, list]:
     """Columns valid for the layer's JSON schema (migrations/data/builtin_layers_0001.json)."""
     spec = SPECS[layer]
@@ -134,58 +127,9 @@ def attributes(rng, layer: str, start: int, n: int) -> dict[str, list]:
     cols: dict[str, list] = {
         "code": [f"{spec.prefix}-{REGION_CODE}-{i:07d}" for i in seq],
     }
-    if layer == "water_source_zones":
-        grade = rng.choice(["1", "2", "quasi"], n, p=[0.3, 0.45, 0.25])
-        label = {"1": "一级保护区", "2": "二级保护区", "quasi": "准保护区"}
-        cols["name"] = [
-            f"{t}{i}号水源地{label[g]}" for t, i, g in zip(town, seq, grade, strict=True)
-        ]
-        cols["source_name"] = [f"{t}{i}号水源地" for t, i in zip(town, seq, strict=True)]
-        cols["water_body"] = rng.choice(["river", "reservoir", "groundwater", "lake"], n).tolist()
-        cols["grade"] = grade.tolist()
-        cols["approval_document"] = _maybe(
-            rng, np.array([f"新政函〔2019〕合成{i}号" for i in seq]), 0.3
-        )
-    elif layer == "wetland_parks":
-        cols["name"] = [f"{t}{i}号湿地公园" for t, i in zip(town, seq, strict=True)]
-        cols["park_name"] = cols["name"]
-        cols["level"] = rng.choice(["national", "regional"], n, p=[0.3, 0.7]).tolist()
-        cols["functional_zone"] = rng.choice(
-            ["conservation", "restoration", "sustainable_use"], n
-        ).tolist()
-        cols["degraded"] = _maybe(rng, rng.random(n) < 0.3, 0.2)
-    elif layer == "mining_pits":
-        mineral = rng.choice(
-            ["sand_gravel", "coal", "limestone", "clay", "iron", "gold", "other"],
-            n,
-            p=[0.45, 0.2, 0.1, 0.1, 0.06, 0.04, 0.05],
-        )
-        cols["name"] = [f"{t}{i}号采坑" for t, i in zip(town, seq, strict=True)]
-        cols["mineral"] = mineral.tolist()
-        cols["legacy"] = (rng.random(n) < 0.7).tolist()
-        cols["responsible_party"] = _maybe(rng, np.array([f"{t}合成矿业公司" for t in town]), 0.5)
-        cols["town"] = town.tolist()
-        cols["reported_area_ha"] = _maybe(rng, np.round(rng.lognormal(0, 1, n), 2), 0.2)
-        cols["pit_depth_m"] = _maybe(rng, np.round(rng.uniform(1, 80, n), 1), 0.3)
-    elif layer == "grassland_occupations":
-        since = [
-            (date(2005, 1, 1) + timedelta(days=int(d))).isoformat()
-            for d in rng.integers(0, 6500, n)
-        ]
-        cols["name"] = [f"{t}{i}号占用图斑" for t, i in zip(town, seq, strict=True)]
-        cols["occupant"] = [f"{t}合成企业{i % 997}" for t, i in zip(town, seq, strict=True)]
-        cols["purpose"] = rng.choice(
-            ["mining", "sand_quarry", "tourism", "road", "farming", "construction", "other"], n
-        ).tolist()
-        cols["grassland_type"] = _maybe(
-            rng, rng.choice(["natural_pasture", "artificial_pasture", "other"], n), 0.1
-        )
-        cols["approval_status"] = rng.choice(
-            ["approved", "temporary", "none"], n, p=[0.2, 0.2, 0.6]
-        ).tolist()
-        cols["reported_area_ha"] = _maybe(rng, np.round(rng.lognormal(-1, 1, n), 2), 0.2)
-        cols["occupied_since"] = _maybe(rng, np.array(since), 0.1)
-        cols["town"] = town.tolist()
+    layer_columns = LAYER_COLUMNS.get(layer)
+    if layer_columns is not None:
+        cols.update(layer_columns(rng, town, seq, n))
     return cols
 
 
@@ -257,6 +201,56 @@ def chunk(rng, spec, region, spots, n: int, overlap_n: int, protected: Protected
     return geoms, x, y
 
 
+def _overlap_target(
+    name: str, n: int, rates: dict[str, float], protected: dict[str, Protected]
+) -> tuple[Protected | None, int]:
+    """The protected features a layer overlaps on purpose, and how many of its features do."""
+    if name not in OVERLAPS:
+        return None, 0
+    prot = protected[OVERLAPS[name][0]]
+    # No protected feature at all (only at tiny scales): nothing to overlap.
+    return prot, round(rates[name] * n) if len(prot.geoms) else 0
+
+
+def _protected_selection(name: str, cols: dict[str, list], m: int) -> np.ndarray:
+    """Which features of a chunk later layers must avoid: grade-1 water zones, every park."""
+    if name == "water_source_zones":
+        return np.asarray(cols["grade"]) == "1"
+    return np.ones(m, bool)
+
+
+def _write_chunk(df: gpd.GeoDataFrame, path: Path, name: str, append: bool) -> None:
+    pyogrio.write_dataframe(
+        df,
+        path,
+        layer=name,
+        driver="GPKG",
+        append=append,
+        geometry_type="MultiPolygon",
+        promote_to_multi=True,
+        # GPKG 1.3: what Debian's GDAL 3.6 (ogr2ogr) reads without a warning.
+        dataset_options={"VERSION": "1.3"},
+    )
+
+
+def _layer_manifest(
+    path: Path, name: str, n: int, vertices: int, rates: dict[str, float], overlap_total: int
+) -> dict:
+    return {
+        "file": path.name,
+        "count": n,
+        "vertices": vertices,
+        "overlaps": None
+        if name not in OVERLAPS
+        else {
+            "protected": OVERLAPS[name][0],
+            "filter": OVERLAPS[name][1],
+            "rate": rates[name],
+            "count": overlap_total,
+        },
+    }
+
+
 def generate(
     out: Path,
     scale: float,
@@ -286,13 +280,7 @@ def generate(
         spec, n = SPECS[name], n_by_layer[name]
         path = out / f"{name}.gpkg"
         path.unlink(missing_ok=True)
-        prot = None
-        overlap_total = 0
-        if name in OVERLAPS:
-            pname, which, _ = OVERLAPS[name]
-            prot = protected[pname]
-            # No protected feature at all (only at tiny scales): nothing to overlap.
-            overlap_total = round(rates[name] * n) if len(prot.geoms) else 0
+        prot, overlap_total = _overlap_target(name, n, rates, protected)
         keep_geoms, keep_x, keep_y, keep_r = [], [], [], []
         t0, written, vertices = time.monotonic(), 0, 0
         for ci, start in enumerate(range(0, n, CHUNK)):
@@ -303,22 +291,11 @@ def generate(
             geoms, x, y = chunk(rng, spec, region, spots, m, ov, prot)
             cols = attributes(rng, name, start, m)
             df = gpd.GeoDataFrame(pd.DataFrame(cols), geometry=geoms, crs="EPSG:4326")
-            pyogrio.write_dataframe(
-                df,
-                path,
-                layer=name,
-                driver="GPKG",
-                append=start > 0,
-                geometry_type="MultiPolygon",
-                promote_to_multi=True,
-                # GPKG 1.3: what Debian's GDAL 3.6 (ogr2ogr) reads without a warning.
-                dataset_options={"VERSION": "1.3"},
-            )
+            _write_chunk(df, path, name, append=start > 0)
             written += m
             vertices += int(shapely.get_num_coordinates(geoms).sum())
             if name in ("water_source_zones", "wetland_parks"):
-                sel = np.asarray(cols["grade"]) == "1" if name == "water_source_zones" else None
-                sel = np.ones(m, bool) if sel is None else sel
+                sel = _protected_selection(name, cols, m)
                 keep_geoms.append(geoms[sel])
                 keep_x.append(x[sel])
                 keep_y.append(y[sel])
@@ -331,19 +308,7 @@ def generate(
                 np.concatenate(keep_y),
                 np.concatenate(keep_r),
             )
-        manifest["layers"][name] = {
-            "file": path.name,
-            "count": n,
-            "vertices": vertices,
-            "overlaps": None
-            if name not in OVERLAPS
-            else {
-                "protected": OVERLAPS[name][0],
-                "filter": OVERLAPS[name][1],
-                "rate": rates[name],
-                "count": overlap_total,
-            },
-        }
+        manifest["layers"][name] = _layer_manifest(path, name, n, vertices, rates, overlap_total)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
     return manifest
 

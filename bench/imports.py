@@ -49,27 +49,30 @@ def _run(cmd: list[str], env: dict | None = None) -> float:
     return time.perf_counter() - t0
 
 
+def _ogr2ogr_command(database_url: str, path: Path) -> list[str]:
+    """ogr2ogr loading the file into a staging table with COPY: the reference import."""
+    return [
+        "ogr2ogr",
+        "-f",
+        "PostgreSQL",
+        pg_conninfo(database_url),
+        str(path),
+        "-nln",
+        "bench_stage.import_ogr",
+        "-overwrite",
+        "--config",
+        "PG_USE_COPY",
+        "YES",
+    ]
+
+
 def run(database_url: str, data_dir: Path, repeats: int) -> dict:
     path, n = import_file(data_dir)
     conn = psycopg.connect(database_url, autocommit=True)
     conn.execute("CREATE SCHEMA IF NOT EXISTS bench_stage")
 
     def ogr():
-        dt = _run(
-            [
-                "ogr2ogr",
-                "-f",
-                "PostgreSQL",
-                pg_conninfo(database_url),
-                str(path),
-                "-nln",
-                "bench_stage.import_ogr",
-                "-overwrite",
-                "--config",
-                "PG_USE_COPY",
-                "YES",
-            ]
-        )
+        dt = _run(_ogr2ogr_command(database_url, path))
         conn.execute("DROP TABLE IF EXISTS bench_stage.import_ogr")
         return dt, None
 

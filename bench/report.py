@@ -20,166 +20,195 @@ def _verdict(value: float | None, target: float, higher_is_better: bool) -> str:
     return "met" if ok else "missed"
 
 
-def rows(r: dict) -> list[tuple[str, str, str, str, str, str]]:
-    """(benchmark, ours, other, ratio, target, verdict)."""
-    res, err = r["results"], r["errors"]
+def _item_rows(it: dict) -> list[tuple]:
     out = []
-    it = res.get("items")
-    if it:
-        for key, label in (
-            ("first_page", "first page"),
-            ("deep_page", "deep page"),
-            ("full_layer", "full layer"),
-        ):
-            x = it[key]
-            fps = x["features_per_s"]
-            out.append(
-                (
-                    f"items {label} ({it['layer']}, {it['page_size']}/page)",
-                    f"{fps['ours']:,} f/s",
-                    f"tipg {fps['tipg']:,} f/s",
-                    f"{x['speedup_vs_tipg']}× tipg",
-                    "≥ 1.5×",
-                    _verdict(x["speedup_vs_tipg"], 1.5, True),
-                )
-            )
-    elif "items" in err:
-        out.append(("items", "error", "", "", "≥ 1.5×", err["items"][:80]))
-    m = res.get("memory")
-    if m:
+    for key, label in (
+        ("first_page", "first page"),
+        ("deep_page", "deep page"),
+        ("full_layer", "full layer"),
+    ):
+        x = it[key]
+        fps = x["features_per_s"]
         out.append(
             (
-                f"memory: RSS growth streaming {m['ours']['features']:,} features",
-                f"{m['ours']['rss_growth_mb']} MB",
-                f"tipg {m['tipg']['rss_growth_mb']} MB",
-                "",
-                "< 100 MB",
-                _verdict(m["ours"]["rss_growth_mb"], 100, False),
+                f"items {label} ({it['layer']}, {it['page_size']}/page)",
+                f"{fps['ours']:,} f/s",
+                f"tipg {fps['tipg']:,} f/s",
+                f"{x['speedup_vs_tipg']}× tipg",
+                "≥ 1.5×",
+                _verdict(x["speedup_vs_tipg"], 1.5, True),
             )
         )
-    t = res.get("tiles")
-    if t:
-        for z in (6, 8, 10, 12):
-            row = t[f"z{z}"]
-            if "ours" in row:
-                out.append(
-                    (
-                        f"tile p50 z{z}",
-                        _ms(row["ours"]["p50_s"]),
-                        f"tipg {_ms(row['tipg']['p50_s'])}",
-                        f"{row['p50_ratio_ours_over_tipg']}× tipg's time",
-                        "≤ 0.8×",
-                        _verdict(row["p50_ratio_ours_over_tipg"], 0.8, False),
-                    )
-                )
-            else:
-                tp = row.get("tipg", {})
-                out.append(
-                    (
-                        f"tile p50 z{z}",
-                        "endpoint missing",
-                        f"tipg {_ms(tp.get('p50_s'))} (p95 {_ms(tp.get('p95_s'))})",
-                        "",
-                        "≤ 0.8×",
-                        NOT_MEASURED,
-                    )
-                )
-    o = res.get("overlaps")
-    if o:
-        for case in ("pits_x_grade1_zones", "grassland_x_wetlands"):
-            c = o[case]
-            sql, gp = c["bare_sql"]["median_s"], c["geopandas"]["median_s"]
-            if "endpoint" in c:
-                out.append(
-                    (
-                        f"/overlaps {case} vs bare SQL",
-                        _ms(c["endpoint"]["median_s"]),
-                        f"SQL {_ms(sql)}",
-                        f"{c['endpoint_over_sql']}×",
-                        "≤ 1.2×",
-                        _verdict(c["endpoint_over_sql"], 1.2, False),
-                    )
-                )
-                out.append(
-                    (
-                        f"/overlaps {case} vs geopandas",
-                        _ms(c["endpoint"]["median_s"]),
-                        f"geopandas {_ms(gp)}",
-                        f"{c['geopandas_over_endpoint']}× faster",
-                        "≥ 10×",
-                        _verdict(c["geopandas_over_endpoint"], 10, True),
-                    )
-                )
-            else:
-                out.append(
-                    (
-                        f"/overlaps {case}",
-                        "endpoint missing",
-                        f"SQL floor {_ms(sql)}",
-                        "",
-                        "≤ 1.2× SQL",
-                        NOT_MEASURED,
-                    )
-                )
-                out.append(
-                    (
-                        f"overlap SQL floor vs geopandas ({case})",
-                        _ms(sql),
-                        f"geopandas {_ms(gp)}",
-                        f"{c['geopandas_over_sql']}× faster",
-                        "(reference)",
-                        f"pairs {c['pairs_sql']} / {c['pairs_geopandas']}",
-                    )
-                )
-            if "bare_sql_jit_off" in c:
-                out.append(
-                    (
-                        f"overlap SQL floor, jit off, vs geopandas ({case})",
-                        _ms(c["bare_sql_jit_off"]["median_s"]),
-                        f"geopandas {_ms(gp)}",
-                        f"{c['geopandas_over_sql_jit_off']}× faster",
-                        "(reference)",
-                        "",
-                    )
-                )
-    im = res.get("import")
-    if im:
-        o2 = im["ogr2ogr"]["median_s"]
-        if "service_import" in im:
+    return out
+
+
+def _memory_rows(m: dict) -> list[tuple]:
+    return [
+        (
+            f"memory: RSS growth streaming {m['ours']['features']:,} features",
+            f"{m['ours']['rss_growth_mb']} MB",
+            f"tipg {m['tipg']['rss_growth_mb']} MB",
+            "",
+            "< 100 MB",
+            _verdict(m["ours"]["rss_growth_mb"], 100, False),
+        )
+    ]
+
+
+def _tile_rows(t: dict) -> list[tuple]:
+    out = []
+    for z in (6, 8, 10, 12):
+        row = t[f"z{z}"]
+        if "ours" in row:
             out.append(
                 (
-                    f"import {im['features']:,} features",
-                    _ms(im["service_import"]["median_s"]),
-                    f"ogr2ogr {_ms(o2)}",
-                    f"{im['service_over_ogr2ogr']}× ogr2ogr's time",
-                    "≤ 1.5×",
-                    _verdict(im["service_over_ogr2ogr"], 1.5, False),
+                    f"tile p50 z{z}",
+                    _ms(row["ours"]["p50_s"]),
+                    f"tipg {_ms(row['tipg']['p50_s'])}",
+                    f"{row['p50_ratio_ours_over_tipg']}× tipg's time",
+                    "≤ 0.8×",
+                    _verdict(row["p50_ratio_ours_over_tipg"], 0.8, False),
                 )
             )
         else:
+            tp = row.get("tipg", {})
             out.append(
                 (
-                    f"import {im['features']:,} features",
-                    "import missing",
-                    f"ogr2ogr {_ms(o2)}",
+                    f"tile p50 z{z}",
+                    "endpoint missing",
+                    f"tipg {_ms(tp.get('p50_s'))} (p95 {_ms(tp.get('p95_s'))})",
                     "",
-                    "≤ 1.5×",
+                    "≤ 0.8×",
                     NOT_MEASURED,
                 )
             )
-        if "stand_in" in im:
+    return out
+
+
+def _overlap_endpoint_rows(case: str, c: dict, sql: float, gp: float) -> list[tuple]:
+    """The /overlaps endpoint against bare SQL and against geopandas."""
+    return [
+        (
+            f"/overlaps {case} vs bare SQL",
+            _ms(c["endpoint"]["median_s"]),
+            f"SQL {_ms(sql)}",
+            f"{c['endpoint_over_sql']}×",
+            "≤ 1.2×",
+            _verdict(c["endpoint_over_sql"], 1.2, False),
+        ),
+        (
+            f"/overlaps {case} vs geopandas",
+            _ms(c["endpoint"]["median_s"]),
+            f"geopandas {_ms(gp)}",
+            f"{c['geopandas_over_endpoint']}× faster",
+            "≥ 10×",
+            _verdict(c["geopandas_over_endpoint"], 10, True),
+        ),
+    ]
+
+
+def _overlap_floor_rows(case: str, c: dict, sql: float, gp: float) -> list[tuple]:
+    """No endpoint measured: the SQL floor alone, against geopandas."""
+    return [
+        (
+            f"/overlaps {case}",
+            "endpoint missing",
+            f"SQL floor {_ms(sql)}",
+            "",
+            "≤ 1.2× SQL",
+            NOT_MEASURED,
+        ),
+        (
+            f"overlap SQL floor vs geopandas ({case})",
+            _ms(sql),
+            f"geopandas {_ms(gp)}",
+            f"{c['geopandas_over_sql']}× faster",
+            "(reference)",
+            f"pairs {c['pairs_sql']} / {c['pairs_geopandas']}",
+        ),
+    ]
+
+
+def _overlap_rows(o: dict) -> list[tuple]:
+    out = []
+    for case in ("pits_x_grade1_zones", "grassland_x_wetlands"):
+        c = o[case]
+        sql, gp = c["bare_sql"]["median_s"], c["geopandas"]["median_s"]
+        if "endpoint" in c:
+            out += _overlap_endpoint_rows(case, c, sql, gp)
+        else:
+            out += _overlap_floor_rows(case, c, sql, gp)
+        if "bare_sql_jit_off" in c:
             out.append(
                 (
-                    f"stand-in load {im['features']:,} (ogr2ogr + INSERT into features)",
-                    _ms(im["stand_in"]["median_s"]),
-                    f"ogr2ogr {_ms(o2)}",
-                    f"{im['stand_in_over_ogr2ogr']}× ogr2ogr's time",
-                    "(floor)",
+                    f"overlap SQL floor, jit off, vs geopandas ({case})",
+                    _ms(c["bare_sql_jit_off"]["median_s"]),
+                    f"geopandas {_ms(gp)}",
+                    f"{c['geopandas_over_sql_jit_off']}× faster",
+                    "(reference)",
                     "",
                 )
             )
-    if res.get("load"):
-        out += load_rows(res["load"])
+    return out
+
+
+def _import_rows(im: dict) -> list[tuple]:
+    out = []
+    o2 = im["ogr2ogr"]["median_s"]
+    if "service_import" in im:
+        out.append(
+            (
+                f"import {im['features']:,} features",
+                _ms(im["service_import"]["median_s"]),
+                f"ogr2ogr {_ms(o2)}",
+                f"{im['service_over_ogr2ogr']}× ogr2ogr's time",
+                "≤ 1.5×",
+                _verdict(im["service_over_ogr2ogr"], 1.5, False),
+            )
+        )
+    else:
+        out.append(
+            (
+                f"import {im['features']:,} features",
+                "import missing",
+                f"ogr2ogr {_ms(o2)}",
+                "",
+                "≤ 1.5×",
+                NOT_MEASURED,
+            )
+        )
+    if "stand_in" in im:
+        out.append(
+            (
+                f"stand-in load {im['features']:,} (ogr2ogr + INSERT into features)",
+                _ms(im["stand_in"]["median_s"]),
+                f"ogr2ogr {_ms(o2)}",
+                f"{im['stand_in_over_ogr2ogr']}× ogr2ogr's time",
+                "(floor)",
+                "",
+            )
+        )
+    return out
+
+
+def rows(r: dict) -> list[tuple[str, str, str, str, str, str]]:
+    """(benchmark, ours, other, ratio, target, verdict), one section per benchmark."""
+    res, err = r["results"], r["errors"]
+    out = []
+    if res.get("items"):
+        out += _item_rows(res["items"])
+    elif "items" in err:
+        out.append(("items", "error", "", "", "≥ 1.5×", err["items"][:80]))
+    sections = (
+        ("memory", _memory_rows),
+        ("tiles", _tile_rows),
+        ("overlaps", _overlap_rows),
+        ("import", _import_rows),
+        ("load", load_rows),
+    )
+    for key, section_rows in sections:
+        if res.get(key):
+            out += section_rows(res[key])
     for name, e in err.items():
         if name != "items":
             out.append((name, "error", "", "", "", e[:100]))

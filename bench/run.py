@@ -75,7 +75,7 @@ def _run_load(a, manifest: dict, logs: Path, result: dict) -> None:
         traceback.print_exc()
 
 
-def main(argv: list[str] | None = None) -> int:
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--database-url", required=True)
     p.add_argument("--data", type=Path, required=True, help="directory written by generate.py")
@@ -84,7 +84,55 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", default=",".join(BENCHMARKS))
     p.add_argument("--load-seconds", type=float, default=20.0, help="per load run")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
-    a = p.parse_args(argv)
+    return p.parse_args(argv)
+
+
+def _steps(
+    a: argparse.Namespace, client: httpx.Client, ours, tipg, counts: dict, manifest: dict
+) -> dict:
+    """Each single-process benchmark as a call against the running servers."""
+    return {
+        "items": lambda: items.run(
+            client,
+            ours[0],
+            tipg[0],
+            "mining_pits",
+            counts["mining_pits"],
+            a.repeats,
+            a.full_repeats,
+        ),
+        "memory": lambda: memory.run(
+            client, ours, tipg, "grassland_occupations", counts["grassland_occupations"]
+        ),
+        "tiles": lambda: tiles.run(
+            client,
+            ours[0],
+            tipg[0],
+            "grassland_occupations",
+            manifest["hotspots"],
+            max(3, a.repeats // 2),
+        ),
+        "overlaps": lambda: overlaps.run(
+            client, ours[0], a.database_url, a.data, a.repeats, max(1, a.full_repeats)
+        ),
+        "import": lambda: imports.run(a.database_url, a.data, max(1, a.full_repeats)),
+        "explain": lambda: explain.run(
+            a.database_url, client, tipg[0], counts, manifest["hotspots"]
+        ),
+    }
+
+
+def _write(out: Path, result: dict) -> None:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{stamp}.json").write_text(json.dumps(result, indent=2, default=str))
+    (out / f"{stamp}.md").write_text(markdown(result))
+    print(ratio_table(result))
+    print(f"\nwritten: bench/results/{stamp}.json and .md", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = _arguments(argv)
     only = set(a.only.split(","))
     # A terminated run still stops both servers (the context managers below run).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -111,35 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         servers.ours(a.database_url, logs / "ours.log") as ours,
         servers.tipg(a.database_url, logs / "tipg.log") as tipg,
     ):
-        steps = {
-            "items": lambda: items.run(
-                client,
-                ours[0],
-                tipg[0],
-                "mining_pits",
-                counts["mining_pits"],
-                a.repeats,
-                a.full_repeats,
-            ),
-            "memory": lambda: memory.run(
-                client, ours, tipg, "grassland_occupations", counts["grassland_occupations"]
-            ),
-            "tiles": lambda: tiles.run(
-                client,
-                ours[0],
-                tipg[0],
-                "grassland_occupations",
-                manifest["hotspots"],
-                max(3, a.repeats // 2),
-            ),
-            "overlaps": lambda: overlaps.run(
-                client, ours[0], a.database_url, a.data, a.repeats, max(1, a.full_repeats)
-            ),
-            "import": lambda: imports.run(a.database_url, a.data, max(1, a.full_repeats)),
-            "explain": lambda: explain.run(
-                a.database_url, client, tipg[0], counts, manifest["hotspots"]
-            ),
-        }
+        steps = _steps(a, client, ours, tipg, counts, manifest)
         for name in BENCHMARKS:
             if name not in only or name == "load":
                 continue
@@ -153,12 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     if "load" in only:  # its own multi-worker servers, once the single-process ones stopped
         _run_load(a, manifest, logs, result)
     result["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    a.out.mkdir(parents=True, exist_ok=True)
-    (a.out / f"{stamp}.json").write_text(json.dumps(result, indent=2, default=str))
-    (a.out / f"{stamp}.md").write_text(markdown(result))
-    print(ratio_table(result))
-    print(f"\nwritten: bench/results/{stamp}.json and .md", file=sys.stderr)
+    _write(a.out, result)
     return 1 if result["errors"] else 0
 
 

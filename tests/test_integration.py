@@ -103,6 +103,21 @@ def test_patch_with_etag_re_evaluates_violations_and_keeps_history(
     assert first["after"]["geom"] != first["before"]["geom"]
 
 
+# A small square inside Changji, outside Manas: where the Manas editor may not write.
+_CHANGJI_SQUARE = {
+    "type": "MultiPolygon",
+    "coordinates": [
+        [[[87.30, 44.02], [87.301, 44.02], [87.301, 44.021], [87.30, 44.021], [87.30, 44.02]]]
+    ],
+}
+
+
+def _geojson_upload(feature: dict) -> dict:
+    """The multipart files of an import of this one feature."""
+    body = json.dumps({"type": "FeatureCollection", "features": [feature]})
+    return {"file": ("one.geojson", body, "application/geo+json")}
+
+
 def test_a_county_scoped_editor_cannot_write_outside_the_county(
     write_client, write_engine, manas_editor, unchanged
 ):
@@ -110,12 +125,7 @@ def test_a_county_scoped_editor_cannot_write_outside_the_county(
     url = f"/collections/mining_pits/items/{pit_id}"
     etag = write_client.get(url).headers["etag"]
     h = manas_editor
-    square = {
-        "type": "MultiPolygon",
-        "coordinates": [
-            [[[87.30, 44.02], [87.301, 44.02], [87.301, 44.021], [87.30, 44.021], [87.30, 44.02]]]
-        ],
-    }
+    square = _CHANGJI_SQUARE
     assert (
         _one(write_engine, "SELECT rm_county_of(ST_GeomFromGeoJSON(:g))", g=json.dumps(square))[0]
         == CHANGJI
@@ -155,13 +165,7 @@ def test_a_county_scoped_editor_cannot_write_outside_the_county(
         ),
         "import": write_client.post(
             "/collections/mining_pits/import",
-            files={
-                "file": (
-                    "one.geojson",
-                    json.dumps({"type": "FeatureCollection", "features": [feature]}),
-                    "application/geo+json",
-                )
-            },
+            files=_geojson_upload(feature),
             headers=h,
         ),
     }

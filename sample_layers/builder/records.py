@@ -7,44 +7,7 @@ import datetime as dt
 from shapely.geometry import shape
 
 from builder.common import COUNTIES, d, geod_area_m2, rand_date
-
-
-def make_events(rng, target, steps):
-    """steps: list of (status, date, restored_fraction, note)."""
-    ev = []
-    last = None
-    for st, day, frac, note in steps:
-        if last and day < last:
-            day = last
-        ev.append(
-            {
-                "date": day.isoformat(),
-                "status": st,
-                "restored_area_ha": round(target * frac, 2),
-                "note": note,
-            }
-        )
-        last = day
-    return ev
-
-
-BASE = d("2021-07-06")
-INSPECTION_NOTE = "督察进驻基线 (inspection baseline, 2021-07-06)"
-
-
-def _record(layer, code, t, events, plan, funding, deadline, unit) -> dict:
-    return {
-        "layer": layer,
-        "code": code,
-        "status": events[-1]["status"],
-        "target_area_ha": t,
-        "restored_area_ha": events[-1]["restored_area_ha"],
-        "plan_ref": plan,
-        "funding": funding,
-        "deadline": deadline,
-        "responsible_unit": unit,
-        "events": events,
-    }
+from builder.events import BASE, INSPECTION_NOTE, make_events, record
 
 
 def pit_records(specs, rng):
@@ -77,7 +40,7 @@ def pit_records(specs, rng):
             steps, deadline = _pit_not_started(rng, overdue)
         ev = make_events(rng, t, steps)
         recs.append(
-            _record("mining_pits", s["code"], t, ev, plan, funding, deadline.isoformat(), unit)
+            record("mining_pits", s["code"], t, ev, plan, funding, deadline.isoformat(), unit)
         )
     return recs
 
@@ -211,7 +174,7 @@ def occupation_records(occ, rng):
         steps, plan, deadline, funding, unit = _occupation_plan(o, rng, unit)
         ev = make_events(rng, t, steps)
         recs.append(
-            _record(
+            record(
                 "grassland_occupations", o["code"], t, ev, plan, funding, deadline.isoformat(), unit
             )
         )

@@ -58,6 +58,34 @@ def _as_actor(conn, name):
 
 
 PIT = {"mineral": "sand_gravel", "legacy": True}
+RANDOM_ZONE = {"source_name": "随机", "water_body": "river", "grade": "quasi"}
+
+
+def _insert_feature(conn, layer: str, code: str, properties: dict, geom) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO features (layer, code, properties, geom) VALUES"
+            " (:l, :c, CAST(:p AS jsonb), ST_SetSRID(ST_GeomFromGeoJSON(:g), 4326))"
+        ),
+        {"l": layer, "c": code, "p": json.dumps(properties), "g": json.dumps(mapping(geom))},
+    )
+
+
+def _shift_east(conn, code: str, degrees: float) -> None:
+    conn.execute(
+        text("UPDATE features SET geom = ST_Translate(geom, :dx, 0) WHERE code = :c"),
+        {"dx": degrees, "c": code},
+    )
+
+
+def _set_grade(conn, zone_id, grade: str) -> None:
+    conn.execute(
+        text(
+            "UPDATE features SET properties = properties"
+            " || jsonb_build_object('grade', CAST(:g AS text)) WHERE id = :z"
+        ),
+        {"g": grade, "z": zone_id},
+    )
 
 
 def test_insert_update_delete_follow_the_data(world):
@@ -66,13 +94,7 @@ def test_insert_update_delete_follow_the_data(world):
         zid, zgeo = _zone(conn, "WSZ-652324-002-1")  # a Manas grade-1 zone (fictitious source)
         inner = shape(json.loads(zgeo)).representative_point().buffer(0.002)
         _as_actor(conn, "field-editor")
-        conn.execute(
-            text(
-                "INSERT INTO features (layer, code, properties, geom) VALUES ('mining_pits',"
-                " 'PIT-TEST-1', CAST(:p AS jsonb), ST_SetSRID(ST_GeomFromGeoJSON(:g), 4326))"
-            ),
-            {"p": json.dumps(PIT), "g": json.dumps(mapping(inner))},
-        )
+        _insert_feature(conn, "mining_pits", "PIT-TEST-1", PIT, inner)
     with engine.connect() as conn:
         rows = _violations_of(conn, "PIT-TEST-1")
         assert [(r[1], r[2]) for r in rows] == [("WPPL-65-PIT", "WSZ-652324-002-1")]
@@ -86,9 +108,7 @@ def test_insert_update_delete_follow_the_data(world):
 
     # Move it far away: resolved by data, not deleted.
     with engine.begin() as conn:
-        conn.execute(
-            text("UPDATE features SET geom = ST_Translate(geom, 0.5, 0) WHERE code = 'PIT-TEST-1'")
-        )
+        _shift_east(conn, "PIT-TEST-1", 0.5)
     with engine.connect() as conn:
         rows = _violations_of(conn, "PIT-TEST-1")
         assert [(r[0], r[5]) for r in rows] == [(vid, True)]
@@ -97,9 +117,7 @@ def test_insert_update_delete_follow_the_data(world):
     # An accepted and closed record whose overlap comes back is reopened (same record).
     with engine.begin() as conn:
         conn.execute(text("UPDATE violations SET status = 'closed' WHERE id = :v"), {"v": vid})
-        conn.execute(
-            text("UPDATE features SET geom = ST_Translate(geom, -0.5, 0) WHERE code = 'PIT-TEST-1'")
-        )
+        _shift_east(conn, "PIT-TEST-1", -0.5)
     with engine.connect() as conn:
         rows = _violations_of(conn, "PIT-TEST-1")
         assert [(r[0], r[4], r[5]) for r in rows] == [(vid, "reopened", False)]
@@ -108,10 +126,7 @@ def test_insert_update_delete_follow_the_data(world):
 
     # An attribute change on the protected side: grade 1 -> 2 moves it to art. 66.
     with engine.begin() as conn:
-        conn.execute(
-            text('UPDATE features SET properties = properties || \'{"grade": "2"}\' WHERE id = :z'),
-            {"z": zid},
-        )
+        _set_grade(conn, zid, "2")
     with engine.connect() as conn:
         rows = _violations_of(conn, "PIT-TEST-1")
         state = {(r[1], r[2]): r[5] for r in rows}
@@ -121,10 +136,7 @@ def test_insert_update_delete_follow_the_data(world):
         seeded = {(r[1], r[2]): r[5] for r in _violations_of(conn, "PIT-652324-0001")}
         assert seeded[("WPPL-65-PIT", "WSZ-652324-002-1")] is True
     with engine.begin() as conn:
-        conn.execute(
-            text('UPDATE features SET properties = properties || \'{"grade": "1"}\' WHERE id = :z'),
-            {"z": zid},
-        )
+        _set_grade(conn, zid, "1")
         conn.execute(text("DELETE FROM features WHERE code = 'PIT-TEST-1'"))
     with engine.connect() as conn:
         rows = _violations_of(conn, "PIT-TEST-1")
@@ -228,6 +240,18 @@ def _random_shape(rng: random.Random, lon: float, lat: float) -> MultiPolygon:
     return geom
 
 
+def _geodesic_overlaps(subjects: dict, zones: dict) -> dict[tuple[str, str], float]:
+    """(subject, zone) → geodesic overlap area in m², for every pair that overlaps at all."""
+    expected = {}
+    for s, sg in subjects.items():
+        for z, zg in zones.items():
+            inter = sg.intersection(zg)
+            area = abs(GEOD.geometry_area_perimeter(inter)[0]) if not inter.is_empty else 0
+            if area > 0:
+                expected[(s, z)] = area
+    return expected
+
+
 def test_overlap_areas_on_random_polygons_across_zone_29_30(world):
     client, engine = world
     rng = random.Random(20261123)
@@ -241,29 +265,9 @@ def test_overlap_areas_on_random_polygons_across_zone_29_30(world):
         )
     with engine.begin() as conn:
         for code, g in subjects.items():
-            conn.execute(
-                text(
-                    "INSERT INTO features (layer, code, properties, geom) VALUES"
-                    " ('mining_pits', :c, CAST(:p AS jsonb),"
-                    " ST_SetSRID(ST_GeomFromGeoJSON(:g), 4326))"
-                ),
-                {"c": code, "p": json.dumps(PIT), "g": json.dumps(mapping(g))},
-            )
+            _insert_feature(conn, "mining_pits", code, PIT, g)
         for code, g in zones.items():
-            conn.execute(
-                text(
-                    "INSERT INTO features (layer, code, properties, geom) VALUES"
-                    " ('water_source_zones', :c, CAST(:p AS jsonb),"
-                    " ST_SetSRID(ST_GeomFromGeoJSON(:g), 4326))"
-                ),
-                {
-                    "c": code,
-                    "p": json.dumps(
-                        {"source_name": "随机", "water_body": "river", "grade": "quasi"}
-                    ),
-                    "g": json.dumps(mapping(g)),
-                },
-            )
+            _insert_feature(conn, "water_source_zones", code, RANDOM_ZONE, g)
     try:
         resp = client.get(
             "/overlaps",
@@ -281,13 +285,7 @@ def test_overlap_areas_on_random_polygons_across_zone_29_30(world):
             for f in resp.json()["features"]
             if f["properties"]["subject_code"].startswith("PIT-RND")
         }
-        expected = {}
-        for s, sg in subjects.items():
-            for z, zg in zones.items():
-                inter = sg.intersection(zg)
-                area = abs(GEOD.geometry_area_perimeter(inter)[0]) if not inter.is_empty else 0
-                if area > 0:
-                    expected[(s, z)] = area
+        expected = _geodesic_overlaps(subjects, zones)
         assert set(got) == {k for k, a in expected.items() if a >= 0.05}
         crossing = [k for k in got if subjects[k[0]].bounds[0] < 88.5 < subjects[k[0]].bounds[2]]
         assert len(got) >= 10 and crossing
