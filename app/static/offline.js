@@ -76,23 +76,40 @@ const RMOffline = (() => {
     const cache = await caches.open(`rm-area-${id}`);
     const cfg = await getJSON("/map/config.json");
     let done = 0, bytes = 0, failed = 0;
+    const failedUrls = [];
     const queue = [...p.urls];
+    const pause = (s) => new Promise((ok) => setTimeout(ok, s * 1000));
+    // A busy server answers 503 with Retry-After, a weak signal drops requests: try again
+    // (three times, waiting as asked) before counting a tile as missing.
+    async function fetchRetrying(url) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const r = await fetch(url, { cache: "no-cache" });
+          if (r.ok || attempt >= 3 || (r.status !== 503 && r.status !== 429)) return r;
+          await pause(Math.min(Number(r.headers.get("Retry-After")) || attempt, 10));
+        } catch (err) {
+          if (attempt >= 3) throw err;
+          await pause(attempt);
+        }
+      }
+    }
     async function worker() {
       while (queue.length) {
         const url = queue.shift();
         try {
-          const r = await fetch(url, { cache: "no-cache" });
+          const r = await fetchRetrying(url);
           if (r.ok) {
             const body = await r.clone().arrayBuffer();
             bytes += body.byteLength;
             await cache.put(url, r);
-          } else failed++;
-        } catch (err) { failed++; }
+          } else { failed++; failedUrls.push(`${r.status} ${url}`); }
+        } catch (err) { failed++; failedUrls.push(`${err} ${url}`); }
         onProgress(++done, p.urls.length, bytes);
       }
     }
     await Promise.all(Array.from({ length: 6 }, worker));
     const entry = { id, title: p.area.title, bbox: p.area.bbox, maxZoom: p.maxZoom, tiles: p.tiles, bytes, failed,
+      failed_urls: failedUrls.slice(0, 20),
       versions: cfg.ok ? cfg.data.data_versions : {}, created: new Date().toISOString() };
     savePackages(packages().filter((x) => x.id !== id).concat([entry]));
     return entry;
