@@ -65,6 +65,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(PY) scripts/check_sizes.py
 
 # Benchmarks (bench/README section in README.md): generate synthetic Xinjiang-scale layers,
 # load them into their own database, serve them with this service and with tipg, run every
