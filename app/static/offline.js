@@ -25,10 +25,18 @@ const RMOffline = (() => {
   const packages = () => JSON.parse(localStorage.getItem(KEY) || "[]");
   const savePackages = (list) => localStorage.setItem(KEY, JSON.stringify(list));
 
+  // The collections the map draws, each with the tile template of its source: one source per
+  // collection, or one combined (dataset) source whose layers name the collections.
   function vectorSources() {
     const style = map.getStyle();
-    return Object.entries(style.sources).filter(([, s]) => s.type === "vector" && s.tiles)
-      .map(([id, s]) => ({ id, template: s.tiles[0] }));
+    const seen = new Map();
+    for (const layer of style.layers) {
+      const src = style.sources[layer.source];
+      if (!src || src.type !== "vector" || !src.tiles) continue;
+      const id = layer["source-layer"] || layer.source;
+      if (!seen.has(id)) seen.set(id, { id, template: src.tiles[0] });
+    }
+    return [...seen.values()];
   }
   const tileUrl = (tpl, z, x, y) => tpl.replace("{z}", z).replace("{x}", x).replace("{y}", y);
 
