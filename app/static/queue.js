@@ -142,11 +142,3 @@ const RMQueue = (() => {
   window.addEventListener("online", () => { attempt = 0; flush(); });
   return { enqueue, flush, all, notify, uuid4 };
 })();
-
-// The inspection form's field tools (inspect.js) ride along with the queue until map.html
-// loads them itself.
-if (!document.querySelector('script[src^="/static/inspect.js"]')) {
-  const s = document.createElement("script");
-  s.src = "/static/inspect.js";
-  document.head.appendChild(s);
-}

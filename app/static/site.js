@@ -15,11 +15,6 @@ const RMSite = (() => {
   // the project type, undo of the last vertex, and the printable sheet.
   function addControls() {
     const panel = document.getElementById("panel-site");
-    if (!document.querySelector('link[href^="/static/desk.css"]')) {
-      const css = document.createElement("link");
-      css.rel = "stylesheet"; css.href = "/static/desk.css";
-      document.head.appendChild(css);
-    }
     const label = document.createElement("label");
     label.className = "site-type";
     label.innerHTML = `<span data-i18n="project_type"></span><select id="site-type"><option value="" data-i18n="project_type_any"></option></select>`;

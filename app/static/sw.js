@@ -6,14 +6,16 @@
 //   so it can say "this area is not downloaded" once instead of logging hundreds of errors.
 // Offline area packages are Cache Storage caches named "rm-area-<id>" filled by offline.js.
 "use strict";
-const SHELL = "rm-shell-v1";
+const SHELL = "rm-shell-v2";
 const SHELL_URLS = [
   "/map", "/static/web.css", "/static/i18n.js", "/static/geodesy.js", "/static/mapref.js",
   "/static/applies.js", "/static/popups.js", "/static/maptools.js", "/static/offline.js", "/static/queue.js",
-  "/static/site.js", "/static/map.js", "/static/vendor/maplibre-gl.js", "/static/vendor/maplibre-gl.css",
-  "/static/reference/changji.geojson", "/styles/default.json", "/map/config.json", "/rules",
+  "/static/site.js", "/static/map.js", "/static/inspect.js", "/static/desk.css", "/static/vendor/maplibre-gl.js", "/static/vendor/maplibre-gl.css",
+  "/static/reference/changji.geojson", "/styles/default.json", "/styles/default.json?tiles=dataset",
+  "/map/config.json", "/rules",
 ];
-const TILE = /\/collections\/[^/]+\/tiles\/WebMercatorQuad\/\d+\/\d+\/\d+$/;
+// a collection's tiles, or the combined dataset tiles (all map layers in one MVT)
+const TILE = /^\/(collections\/[^/]+\/)?tiles\/WebMercatorQuad\/\d+\/\d+\/\d+$/;
 
 self.addEventListener("install", (event) => {
   // one missing optional file must not stop the worker: add what can be added
@@ -55,7 +57,7 @@ async function shellOrData(request) {
   try {
     const r = await fetch(request);
     // keep the shell fresh: the copy used offline is the last one seen online
-    if (r.ok && SHELL_URLS.includes(url.pathname) && !url.search) {
+    if (r.ok && SHELL_URLS.includes(url.pathname + url.search)) {
       const copy = r.clone();
       caches.open(SHELL).then((c) => c.put(request, copy));
     }
