@@ -5,6 +5,7 @@ what was stored; the server's access log proves that nothing reached it meanwhil
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from playwright.sync_api import Browser, expect
@@ -28,6 +29,18 @@ def _served(log: Path) -> list[str]:
     """Requests in the access log, less the browser's own update check of the service
     worker (Chromium makes it outside the page's emulated network conditions)."""
     return [line for line in log.read_text().splitlines() if "/sw.js" not in line]
+
+
+def _settled(log: Path) -> list[str]:
+    """The log once it has stopped growing: a request's line is written after its last byte,
+    so a request that just returned (the test's own) may still be on its way."""
+    lines, deadline = _served(log), time.monotonic() + 10
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        if (now := _served(log)) == lines:
+            return lines
+        lines = now
+    return lines
 
 
 def test_offline_area_package_then_reload_with_no_network(browser: Browser, live_server, request):
@@ -61,7 +74,7 @@ def test_offline_area_package_then_reload_with_no_network(browser: Browser, live
 
     lon, lat = _pit_in(live_server, COUNTY)
     log = Path(os.environ["RM_LIVE_SERVER_LOG"])
-    before = _served(log)
+    before = _settled(log)
     ctx.set_offline(True)
     page.reload()
     page.wait_for_function("window.rmReady === true")
