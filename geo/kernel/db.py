@@ -52,8 +52,10 @@ def async_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
             "connect_timeout": settings.connect_timeout_s,
         },
     )
-    # Not pool_pre_ping (a round trip per request): ping only after an idle period.
-    ping_after_idle(engine.sync_engine.pool, settings.pool_ping_idle_s)
+    # Not pool_pre_ping (a round trip per request): ping the primary's connections only after
+    # an idle period. A replica's are pinged at every checkout: a standby goes away on its own,
+    # and a failed ping is what takes it out of rotation (geo.kernel.replicas).
+    ping_after_idle(engine.sync_engine.pool, 0 if url else settings.pool_ping_idle_s)
     return engine
 
 
