@@ -52,7 +52,7 @@ const RMOffline = (() => {
 
   async function plan(area) {
     const bbox = area.bbox.map((v) => Number(v.toFixed(5)));
-    const data = ["/map", "/styles/default.json", "/styles/default.json?tiles=dataset", "/map/config.json", "/rules", "/static/reference/changji.geojson"];
+    const data = ["/map", "/styles/default.json", "/styles/default.json?tiles=dataset", "/map/config.json", "/rules", "/checks/project-types", "/static/reference/changji.geojson"];
     const perZoom = {};
     for (let z = Z_MIN; z <= Z_MAX; z++) perZoom[z] = new Set();
     for (const src of vectorSources()) {

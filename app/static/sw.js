@@ -6,13 +6,13 @@
 //   so it can say "this area is not downloaded" once instead of logging hundreds of errors.
 // Offline area packages are Cache Storage caches named "rm-area-<id>" filled by offline.js.
 "use strict";
-const SHELL = "rm-shell-v2";
+const SHELL = "rm-shell-v3";
 const SHELL_URLS = [
   "/map", "/static/web.css", "/static/i18n.js", "/static/geodesy.js", "/static/mapref.js",
   "/static/applies.js", "/static/popups.js", "/static/maptools.js", "/static/offline.js", "/static/queue.js",
   "/static/site.js", "/static/map.js", "/static/inspect.js", "/static/desk.css", "/static/vendor/maplibre-gl.js", "/static/vendor/maplibre-gl.css",
   "/static/reference/changji.geojson", "/styles/default.json", "/styles/default.json?tiles=dataset",
-  "/map/config.json", "/rules",
+  "/map/config.json", "/rules", "/checks/project-types",
 ];
 // a collection's tiles, or the combined dataset tiles (all map layers in one MVT)
 const TILE = /^\/(collections\/[^/]+\/)?tiles\/WebMercatorQuad\/\d+\/\d+\/\d+$/;
