@@ -151,13 +151,13 @@ Object.assign(I18N.en, {
 // --- field map (issue 13, items 1–4 and 7: orientation, offline, layout, rules, tools) ------
 Object.assign(I18N.zh, {
   offline_areas: "离线区域", measure: "测量距离和面积", measure_help: "点击地图添加测量点",
-  undo: "撤销", done: "完成", area: "面积", mu: "亩", as_of: "历史日期", today: "今天",
+  measure_undo: "撤销", done: "完成", area: "面积", mu: "亩", as_of: "历史日期", today: "今天",
   as_of_showing: "显示台账于", as_of_missing: "该日期无法显示", basemap: "底图",
   basemap_none: "无底图（离线参考图层）", basemap_how: "可配置在线底图：RM_BASEMAP_URL，或天地图 RM_TIANDITU_KEY。",
   opacity: "透明度", coords_cursor: "光标", coords_centre: "地图中心", coords_gps: "GPS",
   coord_gk: "高斯-克吕格坐标", coord_lonlat: "经纬度", place_county: "县（市）", place_town: "乡镇",
   place_place: "地名", place_prefecture: "州", approx: "位置近似",
-  features_here: "个要素在此处", attributes: "属性", legal_basis: "法律依据",
+  features_here: "个要素在此处", attributes: "属性",
   prohibited_here: "本区禁止", rule_broken: "违反规则", rules_for_subject: "适用规则",
   yes: "是", no: "否",
   off_help: "下载一个县（市）或当前视图的地图、图层、参考图层和规则，无网络时可用。",
@@ -178,13 +178,13 @@ Object.assign(I18N.zh, {
 });
 Object.assign(I18N.en, {
   offline_areas: "Offline areas", measure: "Measure distance and area", measure_help: "Tap the map to add points",
-  undo: "Undo", done: "Done", area: "Area", mu: "mu", as_of: "Ledger as of", today: "Today",
+  measure_undo: "Undo", done: "Done", area: "Area", mu: "mu", as_of: "Ledger as of", today: "Today",
   as_of_showing: "Ledger as of", as_of_missing: "not available for that date", basemap: "Basemap",
   basemap_none: "None (offline reference layer)", basemap_how: "An online basemap can be configured: RM_BASEMAP_URL, or Tianditu with RM_TIANDITU_KEY.",
   opacity: "Opacity", coords_cursor: "Cursor", coords_centre: "Map centre", coords_gps: "GPS",
   coord_gk: "Gauss-Krüger", coord_lonlat: "Lon/lat", place_county: "county", place_town: "town",
   place_place: "place", place_prefecture: "prefecture", approx: "approximate position",
-  features_here: "features here", attributes: "Attributes", legal_basis: "Legal basis",
+  features_here: "features here", attributes: "Attributes",
   prohibited_here: "Prohibited here", rule_broken: "Rule broken", rules_for_subject: "Rules that apply",
   yes: "yes", no: "no",
   off_help: "Download the map, layers, reference layer and rules of a county or the current view, for use with no network.",
