@@ -181,10 +181,23 @@ class TileCacheCollector(Collector):
         yield misses
 
 
+def _read_at_scrape(app: Any, label: str, read: Callable[[Connection], Any]) -> Any | None:
+    """``read(conn)`` on the app's sync engine; None (logged) when the database does not
+    answer: a scrape must not fail for one reading."""
+    engine = getattr(app.state, "sync_engine", None)
+    if engine is None:
+        return None
+    try:
+        with engine.connect() as conn:
+            return read(conn)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("metrics %s not collected: %s", label, type(exc).__name__)
+        return None
+
+
 class StatsGauges(Collector):
-    """Gauges read at scrape time on the app's sync engine: ``read(conn)`` returns named
-    numbers, each published as ``<prefix>_<name>``. A database that does not answer leaves
-    them out of that scrape (and logs why): a scrape must not fail for one reading."""
+    """Gauges read at scrape time: ``read(conn)`` returns named numbers, each published as
+    ``<prefix>_<name>`` (left out of a scrape when the database does not answer)."""
 
     def __init__(
         self,
@@ -196,15 +209,7 @@ class StatsGauges(Collector):
         self.app, self.prefix, self.documentation, self.read = app, prefix, documentation, read
 
     def collect(self) -> Iterator[Metric]:
-        engine = getattr(self.app.state, "sync_engine", None)
-        if engine is None:
-            return
-        try:
-            with engine.connect() as conn:
-                values = self.read(conn)
-        except Exception as exc:  # noqa: BLE001
-            log.warning("metrics %s not collected: %s", self.prefix, type(exc).__name__)
-            return
+        values = _read_at_scrape(self.app, self.prefix, self.read) or {}
         for name, value in values.items():
             yield GaugeMetricFamily(
                 f"{self.prefix}_{name}", f"{self.documentation}: {name}", value=float(value or 0)
@@ -212,20 +217,13 @@ class StatsGauges(Collector):
 
 
 class SqlGauge(Collector):
-    """A gauge whose value is one SQL scalar, read at scrape time on the app's sync engine.
-    A database that does not answer leaves the gauge out of that scrape (and logs why)."""
+    """A gauge whose value is one SQL scalar, read at scrape time (left out of a scrape when
+    the database does not answer)."""
 
     def __init__(self, app: Any, name: str, documentation: str, sql: str) -> None:
         self.app, self.name, self.documentation, self.sql = app, name, documentation, text(sql)
 
     def collect(self) -> Iterator[Metric]:
-        engine = getattr(self.app.state, "sync_engine", None)
-        if engine is None:
-            return
-        try:
-            with engine.connect() as conn:
-                value = conn.execute(self.sql).scalar_one()
-        except Exception as exc:  # noqa: BLE001 - a scrape must not fail for one gauge
-            log.warning("metric %s not collected: %s", self.name, type(exc).__name__)
-            return
-        yield GaugeMetricFamily(self.name, self.documentation, value=float(value or 0))
+        read = _read_at_scrape(self.app, self.name, lambda c: [c.execute(self.sql).scalar_one()])
+        if read is not None:
+            yield GaugeMetricFamily(self.name, self.documentation, value=float(read[0] or 0))
