@@ -45,6 +45,8 @@ def _draw_and_check(page: Page, base: str, project_type: str) -> tuple[dict, str
 def _frame(page: Page, bounds: list[float]) -> None:
     """Frames the corridor where the site panel does not cover the map: beside it on a
     desktop, above it (a bottom sheet) on a phone."""
+    # Opening the panel re-pads the map (an eased move on a phone): frame once it has ended.
+    page.wait_for_function("window.rmMap.loaded() && !window.rmMap.isMoving()")
     vw, vh = page.viewport_size["width"], page.viewport_size["height"]
     if vw > 640:
         _show(page, bounds)
@@ -52,11 +54,15 @@ def _frame(page: Page, bounds: list[float]) -> None:
     panel = page.locator("#panel-site").bounding_box()
     mapbox = page.locator("#map").bounding_box()
     bottom = mapbox["y"] + mapbox["height"] - panel["y"] + 30
+    # fitBounds adds its padding to the map's own (the map pads itself for the sheet)
     page.evaluate(
-        "([b, bottom]) => window.rmMap.fitBounds([[b[0], b[1]], [b[2], b[3]]],"
-        " {padding: {left: 30, right: 70, top: 40, bottom: bottom}, animate: false})",
+        "([b, bottom]) => { const p = window.rmMap.getPadding();"
+        " window.rmMap.fitBounds([[b[0], b[1]], [b[2], b[3]]], {padding: {left: 30, right: 70,"
+        " top: Math.max(0, 40 - p.top), bottom: Math.max(30, bottom - p.bottom)},"
+        " animate: false}); }",
         [bounds, bottom],
     )
+    page.wait_for_function("window.rmMap.loaded() && !window.rmMap.isMoving()")
     page.wait_for_function("window.rmMap.loaded() && window.rmMap.areTilesLoaded()")
     assert vh > 0
 
