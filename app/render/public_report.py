@@ -9,6 +9,8 @@ from html import escape
 from typing import Any
 
 from docx import Document
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
 from docx.shared import Pt
 
 GENERATED = (
@@ -50,13 +52,38 @@ def to_html(doc: dict[str, Any]) -> str:
     )
 
 
+# 宋体 for the text, 黑体 for the title and headings, as Chinese official documents set them.
+# A word processor without them substitutes a Chinese font for the language zh-CN (LibreOffice
+# on Debian: Noto Serif CJK SC, Noto Sans CJK SC). Without the language and with a theme font
+# on the headings, LibreOffice set the text in a sans fallback and the quotes, dashes and
+# Latin in DejaVu Serif (tests/campaign/test_public_office.py converts the report).
+FONTS = {"Normal": "SimSun", "Title": "SimHei"} | {f"Heading {n}": "SimHei" for n in (1, 2, 3)}
+THEME_FONTS = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
+
+
+def _chinese_styles(out: Any) -> None:
+    """Every script of the styles in one named font (a theme font would override it), and the
+    document's language zh-CN, so quotes and dashes are set in the same font as the text."""
+    for name, font in FONTS.items():
+        rpr = out.styles[name].element.get_or_add_rPr()
+        fonts = rpr.get_or_add_rFonts()
+        for attr in THEME_FONTS:
+            fonts.attrib.pop(qn(attr), None)
+        for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+            fonts.set(qn(attr), font)
+    rpr = out.styles["Normal"].element.get_or_add_rPr()
+    lang = OxmlElement("w:lang")
+    lang.set(qn("w:val"), "zh-CN")
+    lang.set(qn("w:eastAsia"), "zh-CN")
+    rpr.insert_element_before(lang, "w:eastAsianLayout", "w:specVanish", "w:oMath")
+
+
 def to_docx(doc: dict[str, Any]) -> bytes:
     """A Word document: Title, Heading 1 (aspect), Heading 2 (problem), Heading 3 (item),
     body paragraphs for 整改时限, 整改进展情况 and each measure."""
     out = Document()
-    style = out.styles["Normal"]
-    style.font.name = "SimSun"
-    style.font.size = Pt(12)
+    _chinese_styles(out)
+    out.styles["Normal"].font.size = Pt(12)
     out.add_heading(doc["title"], level=0)
     out.add_paragraph(GENERATED)
     levels = {"aspect": 1, "problem": 2, "item": 3}
