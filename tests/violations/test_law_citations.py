@@ -1,4 +1,4 @@
-"""Legal citations checked against public copies of the texts (migration 0023_law_citations):
+"""Legal citations checked against public copies of the texts (migration 0020_law_citations):
 every rule names its law and the source checked, a verified citation names a source one can
 open (a URL or repository + path + commit), and the corrected facts hold for the rule in
 force at a detection date. Writes happen in a transaction that is rolled back."""
@@ -19,7 +19,7 @@ from tests.fresh_db import create_database, drop_database, url_for
 from tests.violations.test_law_periods import _add, _far_spot, _judged, _spot_in_park
 
 ROOT = Path(__file__).resolve().parents[2]
-CHECKED = json.loads((ROOT / "migrations/data/rules_0023.json").read_text(encoding="utf-8"))
+CHECKED = json.loads((ROOT / "migrations/data/rules_0020.json").read_text(encoding="utf-8"))
 PREVIOUS = json.loads((ROOT / "migrations/data/rules_0013.json").read_text(encoding="utf-8"))
 COLUMNS = ("legal_basis", "legal_basis_zh", "notes", "law_issuer", "law_doc_number")
 COLUMNS += ("law_article", "law_source", "law_verified")
@@ -70,7 +70,7 @@ def test_the_database_holds_the_checked_citations(engine):
 
 
 def test_periods_and_filters_are_untouched():
-    """0023 changes citations only: the rule in force at a date is the one 0013 defined."""
+    """0020 changes citations only: the rule in force at a date is the one 0013 defined."""
     keys = set().union(*CHECKED) - {"code"}
     assert keys == set(COLUMNS)
     assert [r["code"] for r in CHECKED] == [r["code"] for r in PREVIOUS]
@@ -129,7 +129,7 @@ def test_downgrade_restores_the_0013_citations_and_upgrade_reapplies():
     settings = Settings(database_url=url_for(name))
     engine = create_engine(settings.sqlalchemy_url)
     script = ScriptDirectory.from_config(db.alembic_config(settings))
-    before = script.get_revision("0023_law_citations").down_revision
+    before = script.get_revision("0020_law_citations").down_revision
 
     def citations() -> dict[str, tuple]:
         with engine.connect() as c:
@@ -137,7 +137,7 @@ def test_downgrade_restores_the_0013_citations_and_upgrade_reapplies():
         return {r["code"]: tuple(r[k] for k in COLUMNS) for r in rows}
 
     try:
-        db.upgrade(settings, "0023_law_citations")
+        db.upgrade(settings, "0020_law_citations")
         assert citations() == {r["code"]: tuple(r[k] for k in COLUMNS) for r in CHECKED}
         db.downgrade(settings, before)
         assert citations() == {r["code"]: tuple(r[k] for k in COLUMNS) for r in PREVIOUS}

@@ -1,4 +1,4 @@
-"""Legal citations checked against public copies of the texts (migrations/data/rules_0023.json).
+"""Legal citations checked against public copies of the texts (migrations/data/rules_0020.json).
 
 Each rule's citation (law_issuer, law_doc_number, law_article, law_source, law_verified) and
 its legal_basis/legal_basis_zh/notes are replaced by the checked ones: the 2017 Water Pollution
@@ -14,7 +14,7 @@ Downgrade restores the values 0013 wrote (migrations/data/rules_0013.json).
 
 Large tables: none; one UPDATE per rule on violation_rules (35 rows, audited).
 
-Revision ID: 0023_law_citations
+Revision ID: 0020_law_citations
 Revises: 0019_catalog_notify
 Create Date: 2026-12-03
 """
@@ -26,13 +26,13 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0023_law_citations"
+revision: str = "0020_law_citations"
 down_revision: str | None = "0019_catalog_notify"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 DATA = Path(__file__).parent.parent / "data"
-CHECKED = DATA / "rules_0023.json"
+CHECKED = DATA / "rules_0020.json"
 PREVIOUS = DATA / "rules_0013.json"
 # The citation's text; filters, layers, severity and period of force are not touched.
 COLUMNS = (
