@@ -147,13 +147,17 @@ class Overlaps:
 async def open_overlaps(conn: AsyncConnection, q: OverlapQuery, fmt: str = "json") -> Overlaps:
     """Starts the overlap statement on ``conn``; bad parameters are 400s before any row."""
     sql, params = overlap_sql(q, fmt)
+    # Both settings in one round trip, local to the request's transaction (is_local = true):
     # Cursors are planned for fast first rows (cursor_tuple_fraction = 0.1), which made
     # grassland × wetlands drive from the 500,000 patches: 26 s. Every row is read, so
-    # plan for all of them: 4 s (bench scale 1.0, BENCHMARKS.md). SET LOCAL: it ends with
-    # the request's transaction.
-    await conn.execute(text("SET LOCAL cursor_tuple_fraction = 1"))
-    # PostGIS functions carry high costs, so these plans pass jit_above_cost and compiling
-    # costs more than it saves: at scale 1.0 JIT took 1,215 ms of 1,624 ms (EXPLAIN ANALYZE,
-    # pits x grade-1 zones), 1.03 s without it (BENCHMARKS.md). Chosen by that measurement.
-    await conn.execute(text("SET LOCAL jit = off"))
+    # plan for all of them: 4 s (bench scale 1.0, BENCHMARKS.md).
+    # JIT off: PostGIS functions carry high costs, so these plans pass jit_above_cost and
+    # compiling costs more than it saves: grassland × wetlands (scale 0.1, EXPLAIN ANALYZE,
+    # 5 alternated runs) 514 ms with JIT (455 ms of it compiling) against 103 ms without;
+    # pits × grade-1 zones stays under jit_above_cost (22 ms either way). BENCHMARKS.md.
+    await conn.execute(
+        text(
+            "SELECT set_config('cursor_tuple_fraction', '1', true), set_config('jit', 'off', true)"
+        )
+    )
     return Overlaps(fmt, await conn.stream(text(sql), params))
