@@ -30,7 +30,7 @@ down_revision: str | None = "0019_catalog_notify"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-SQL_FILES = {"violations/sql/parts.sql": "7a3453c0656e49c1"}
+SQL_FILES = {"violations/sql/parts.sql": "c56226196d313f98"}
 
 TRIGGERS = (
     ("features_parts_del", "features"),

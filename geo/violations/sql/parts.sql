@@ -9,7 +9,8 @@
 -- (they are probed directly). Kept by statement-level triggers in the writing transaction,
 -- set-based; a rule that names a new protected layer fills that layer's pieces.
 
--- 256: measured against 128 and 512 on the bench data (BENCHMARKS.md, Overlaps).
+-- 256: 128 and 512 were tried on the bench data (scale 0.1); on the shared machine the
+-- differences stayed within run-to-run noise (BENCHMARKS.md, Overlaps).
 CREATE OR REPLACE FUNCTION rm_parts_max_vertices() RETURNS integer
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT 256
