@@ -71,14 +71,14 @@ def _psql_explain(conn: psycopg.Connection, sql: str, params: dict) -> str:
 
 def gist_scans(conn: psycopg.Connection) -> int:
     return conn.execute(
-        "SELECT idx_scan FROM pg_stat_user_indexes WHERE indexrelname = 'ix_features_layer_geom'"
+        "SELECT idx_scan FROM pg_stat_user_indexes WHERE indexrelname = 'ix_features_geom_layer'"
     ).fetchone()[0]
 
 
 def tipg_uses_gist(
     conn: psycopg.Connection, client: httpx.Client, tipg: str, layer: str, hotspots
 ) -> dict:
-    """Index scans of ix_features_layer_geom counted around one tipg tile and one bbox
+    """Index scans of ix_features_geom_layer counted around one tipg tile and one bbox
     request through the view (statistics are flushed asynchronously: wait a little)."""
     z = 10
     (x, y) = tile_list(hotspots)[z][0]

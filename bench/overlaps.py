@@ -178,6 +178,8 @@ def run(
                 e = res["endpoint"]["median_s"]
                 row["endpoint"] = _strip(res["endpoint"])
                 row["endpoint_over_sql"] = ratio(e, res["bare_sql"]["median_s"])
+                # the floor with the endpoint's own settings (it runs with JIT off)
+                row["endpoint_over_sql_jit_off"] = ratio(e, res["bare_sql_jit_off"]["median_s"])
                 row["geopandas_over_endpoint"] = ratio(gp["geopandas"]["median_s"], e)
             out[name] = row
     engine.dispose()

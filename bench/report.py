@@ -138,6 +138,17 @@ def _overlap_rows(o: dict) -> list[tuple]:
             out += _overlap_endpoint_rows(case, c, sql, gp)
         else:
             out += _overlap_floor_rows(case, c, sql, gp)
+        if "endpoint_over_sql_jit_off" in c:
+            out.append(
+                (
+                    f"/overlaps {case} vs bare SQL, jit off (the endpoint's settings)",
+                    _ms(c["endpoint"]["median_s"]),
+                    f"SQL {_ms(c['bare_sql_jit_off']['median_s'])}",
+                    f"{c['endpoint_over_sql_jit_off']}×",
+                    "≤ 1.2×",
+                    _verdict(c["endpoint_over_sql_jit_off"], 1.2, False),
+                )
+            )
         if "bare_sql_jit_off" in c:
             out.append(
                 (

@@ -152,8 +152,10 @@ class Feature(Base):
         UniqueConstraint("layer", "code"),
         CheckConstraint("jsonb_typeof(properties) = 'object'", name="properties_object"),
         CheckConstraint("ST_IsValid(geom) AND NOT ST_IsEmpty(geom)", name="geom_valid"),
-        # One GiST index on (layer, geom) serves every "this layer near that shape" query.
-        Index("ix_features_layer_geom", "layer", "geom", postgresql_using="gist"),
+        # One GiST index on (geom, layer) serves every "this layer near that shape" query.
+        # Geometry first: the tree splits by space and the layer is checked in the index; a
+        # probe visits 5-15x fewer pages than with (layer, geom) (migration 0021, BENCHMARKS.md).
+        Index("ix_features_geom_layer", "geom", "layer", postgresql_using="gist"),
         Index("ix_features_layer_id", "layer", "id"),
         Index("ix_features_region_code", "region_code"),
     )

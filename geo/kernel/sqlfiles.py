@@ -23,6 +23,7 @@ FILES = (
     "edits/sql/row_versions.sql",
     "progress/sql/append_only.sql",
     "violations/sql/evaluate.sql",
+    "violations/sql/parts.sql",
     "tiles/sql/data_versions.sql",
     "tiles/sql/generalised.sql",
     "catalog/sql/layers_notify.sql",

@@ -175,6 +175,29 @@ class Violation(Base):
         Index("ix_violations_region_code", "region_code"),
         Index("ix_violations_subject_id", "subject_id"),
         Index("ix_violations_protected_id", "protected_id"),
+        # The overlap stored for a (subject, protected) pair: /overlaps reads it (migration 0021).
+        Index(
+            "ix_violations_live_pair",
+            "subject_id",
+            "protected_id",
+            postgresql_where=text("resolved_at IS NULL"),
+        ),
+    )
+
+
+class FeaturePart(Base):
+    """The ST_Subdivide pieces (at most rm_parts_max_vertices() vertices) of every feature of a
+    protected layer with more vertices than that, kept by statement-level triggers on features
+    and violation_rules (geo/violations/sql/parts.sql): /overlaps tests a subject against the
+    few pieces near it instead of the whole zone (geo/violations/overlap_plan.py)."""
+
+    __tablename__ = "feature_parts"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    feature_id: Mapped[int] = mapped_column(BigInteger, nullable=False, index=True)
+    layer: Mapped[str] = mapped_column(Text, nullable=False)
+    geom: Mapped[Any] = mapped_column(
+        Geometry("GEOMETRY", srid=STORAGE_SRID, spatial_index=False), nullable=False
     )
 
 

@@ -1,21 +1,21 @@
 """Overlaps between two feature layers, with filters on each side, in ONE SQL statement.
 
-Plan shape (EXPLAIN ANALYZE, mining_pits × water_source_zones, sample data)::
+Plan shape (EXPLAIN ANALYZE, mining_pits × grade-1 water_source_zones, bench scale 0.1)::
 
     Sort (s.id, p.id)
       -> Nested Loop
-           -> Nested Loop
-                -> Bitmap Heap Scan on features t              (the smaller, filtered side)
-                     -> Bitmap Index Scan on ix_features_layer_geom  Index Cond: layer = …
-                -> Index Scan using ix_features_layer_geom on features t_1
-                     Index Cond: ((layer = …) AND (geom && t.geom))  <- GiST (btree_gist)
-                     Filter: st_intersects(geom, t.geom)
-           -> Subquery Scan on x  (intersection computed once: OFFSET 0 fences inlining)
-                Filter: NOT st_isempty(x.g) AND st_area(x.g::geography) >= min_area
+           -> Nested Loop Left Join
+                -> Nested Loop
+                     -> Bitmap Heap Scan on features t_1       (the filtered protected side)
+                     -> Index Scan using ix_features_geom_layer on features t
+                          Index Cond: ((geom && t_1.geom) AND (layer = …))  <- boxes meet
+                -> Index Scan using ix_violations_live_pair on violations v  <- stored overlap
+           -> k: 'stored', or rm_overlap_kind(): 'covered' / 'intersects' / NULL on the pieces
+           -> x: the stored overlap, the subject itself, or ST_Intersection (OFFSET 0 fences)
 
-With a selective protected filter (grade=1) the planner swaps the sides and probes the
-subject layer's GiST instead: one GiST probe per feature of the outer side. Attribute
-filters are JSONB containment, typed by each layer's schema (geo/catalog/items.py ``filter_where``).
+The parts (stored overlaps, pieces, the covered shortcut) are geo.violations.overlap_plan's.
+Attribute filters are JSONB containment, typed by each layer's schema
+(geo/catalog/items.py ``filter_where``).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from geo.kernel import crs as crs_mod
 from geo.kernel.crs import CRS
 from geo.kernel.errors import InvalidParameter
 from geo.kernel.sql import Where
+from geo.violations.overlap_plan import VALUES, pairs_sql
 
 # Properties of every overlap, in output (and CSV column) order.
 FIELDS = [
@@ -102,24 +103,13 @@ def overlap_sql(q: OverlapQuery, fmt: str = "json") -> tuple[str, dict[str, Any]
     sw = _named(_side, q.subject, subject_attrs, q.subject_filter, "s_", q)
     pw = _named(_side, q.protected, q.protected_attributes, q.protected_filter, "o_", q)
     outer = Where(params={**sw.params, **pw.params}, prefix="x_")
-    outer.add("NOT ST_IsEmpty(x.g)")
-    outer.add(f"y.a >= {outer.bind(float(q.min_area_m2))}")
+    outer.add("k.kind IS NOT NULL AND NOT ST_IsEmpty(x.g)")
+    outer.add(f"x.a >= {outer.bind(float(q.min_area_m2))}")
     if q.bbox is not None:
         outer.add(f"ST_Intersects(x.g, {envelope_sql(outer, q.bbox, q.bbox_crs)})")
-    same_layer = "AND t.id <> s.id" if q.subject.id == q.protected.id else ""
     limit = f"LIMIT {outer.bind(int(q.limit))}" if q.limit is not None else ""
-    values = (
-        "s.layer AS subject_collection, s.id AS subject_id, s.code AS subject_code,"
-        " p.layer AS protected_collection, p.id AS protected_id, p.code AS protected_code,"
-        " round(y.a::numeric, 1)::float8 AS area_m2,"
-        " round((y.a / 10000)::numeric, 4)::float8 AS area_ha,"
-        " round((y.a * 15 / 10000)::numeric, 2)::float8 AS area_mu,"
-        " round((y.a / nullif(s.area_m2, 0))::numeric, 4)::float8 AS share_of_subject,"
-        " round((y.a / nullif(p.area_m2, 0))::numeric, 4)::float8 AS share_of_protected,"
-        " s.region_code"
-    )
     if fmt == "csv":
-        select = f"{values}, ST_AsText(x.g) AS geometry_wkt"
+        select = f"{VALUES}, ST_AsText(x.g) AS geometry_wkt"
     else:
         select = (
             """'{"type":"Feature","id":"' || s.id || '-' || p.id || '","geometry":' ||"""
@@ -127,15 +117,8 @@ def overlap_sql(q: OverlapQuery, fmt: str = "json") -> tuple[str, dict[str, Any]
         )
     sql = f"""
 SELECT {select}
-FROM (SELECT t.id, t.layer, t.code, t.region_code, t.geom, t.area_m2
-      FROM features t WHERE {sw.sql}) s
-JOIN LATERAL (SELECT t.id, t.layer, t.code, t.geom, t.area_m2
-              FROM features t WHERE {pw.sql} AND ST_Intersects(t.geom, s.geom) {same_layer}) p
-  ON TRUE
-CROSS JOIN LATERAL (SELECT rm_violation_geom(s.geom, p.geom, 'intersects', NULL) AS g
-                    OFFSET 0) x
-CROSS JOIN LATERAL (SELECT coalesce(ST_Area(x.g::geography), 0) AS a) y
-CROSS JOIN LATERAL (SELECT {values}) v
+FROM {pairs_sql(sw.sql, pw.sql, q.subject.id == q.protected.id)}
+CROSS JOIN LATERAL (SELECT {VALUES}) v
 WHERE {outer.sql}
 ORDER BY s.id, p.id
 {limit}"""
@@ -164,13 +147,17 @@ class Overlaps:
 async def open_overlaps(conn: AsyncConnection, q: OverlapQuery, fmt: str = "json") -> Overlaps:
     """Starts the overlap statement on ``conn``; bad parameters are 400s before any row."""
     sql, params = overlap_sql(q, fmt)
+    # Both settings in one round trip, local to the request's transaction (is_local = true):
     # Cursors are planned for fast first rows (cursor_tuple_fraction = 0.1), which made
     # grassland × wetlands drive from the 500,000 patches: 26 s. Every row is read, so
-    # plan for all of them: 4 s (bench scale 1.0, BENCHMARKS.md). SET LOCAL: it ends with
-    # the request's transaction.
-    await conn.execute(text("SET LOCAL cursor_tuple_fraction = 1"))
-    # PostGIS functions carry high costs, so these plans pass jit_above_cost and compiling
-    # costs more than it saves: at scale 1.0 JIT took 1,215 ms of 1,624 ms (EXPLAIN ANALYZE,
-    # pits x grade-1 zones), 1.03 s without it (BENCHMARKS.md). Chosen by that measurement.
-    await conn.execute(text("SET LOCAL jit = off"))
+    # plan for all of them: 4 s (bench scale 1.0, BENCHMARKS.md).
+    # JIT off: PostGIS functions carry high costs, so these plans pass jit_above_cost and
+    # compiling costs more than it saves: grassland × wetlands (scale 0.1, EXPLAIN ANALYZE,
+    # 5 alternated runs) 514 ms with JIT (455 ms of it compiling) against 103 ms without;
+    # pits × grade-1 zones stays under jit_above_cost (22 ms either way). BENCHMARKS.md.
+    await conn.execute(
+        text(
+            "SELECT set_config('cursor_tuple_fraction', '1', true), set_config('jit', 'off', true)"
+        )
+    )
     return Overlaps(fmt, await conn.stream(text(sql), params))
