@@ -13,7 +13,7 @@ Large tables: builds one GiST index on features (as 0001 did) and subdivides the
 layers' large features (scale 0.1: 163 features, about a second).
 
 Revision ID: 0021_overlap_parts
-Revises: 0019_catalog_notify
+Revises: 0020_law_citations
 Create Date: 2026-12-03
 """
 
@@ -26,7 +26,7 @@ from alembic import op
 from geo.kernel import sqlfiles
 
 revision: str = "0021_overlap_parts"
-down_revision: str | None = "0019_catalog_notify"
+down_revision: str | None = "0020_law_citations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
