@@ -18,14 +18,14 @@ from app.routers.ogc.tiles import (
     REL_TILING_SCHEME,
     TMSDep,
     _check_tms,
-    cached_tile,
     dataset_template,
     tile_response,
 )
 from geo.catalog.sources import Collection, list_collections
 from geo.tiles import dataset, tilematrixset
 from geo.tiles import mvt as tiles
-from geo.tiles.cache import TileCache
+from geo.tiles.cache import Store, cached_tile
+from geo.tiles.versions import version_stamps
 
 router = APIRouter(tags=["Tiles"])
 
@@ -106,10 +106,12 @@ async def dataset_tile(
     _check_tms(tms)
     tiles.validate_tile(z, row, col)
     colls = await _public(conn)
-    versions = await dataset.collection_versions(conn, [c.id for c in colls])
-    cache: TileCache = request.app.state.tile_cache
+    stamps = await version_stamps(conn, [c.id for c in colls])
+    versions = {name: s.version for name, s in stamps.items()}
+    cache: Store = request.app.state.tile_cache
     cap = settings.tiles_max_features
-    parts = [await cached_tile(cache, conn, c, versions[c.id], z, row, col, cap) for c in colls]
+    db = settings.database_url
+    parts = [await cached_tile(cache, db, conn, c, stamps[c.id], (z, row, col), cap) for c in colls]
     t = tiles.Tile(
         data=dataset.concat_tiles(p.data for p in parts),
         features=sum(p.features for p in parts),
