@@ -82,6 +82,38 @@ def _tile_rows(t: dict) -> list[tuple]:
                     NOT_MEASURED,
                 )
             )
+    if t.get("dataset"):
+        out += _dataset_rows(t["dataset"])
+    return out
+
+
+def _dataset_rows(d: dict) -> list[tuple]:
+    """The combined tile (one request) against the same position layer by layer."""
+    n, k = len(d["layers"]), len(d["tipg_layers"])
+    out = []
+    for z in (6, 8, 10, 12):
+        row = d.get(f"z{z}")
+        if row:
+            out.append(
+                (
+                    f"dataset tile p50 z{z}, {k} layers in 1 request",
+                    _ms(row["ours_tipg_layers"]["p50_s"]),
+                    f"tipg {_ms(row['tipg_by_layer']['p50_s'])} ({k} requests)",
+                    f"{row['p50_ratio_ours_over_tipg']}× tipg's time",
+                    "measured",
+                    "–",
+                )
+            )
+            out.append(
+                (
+                    f"dataset tile p50 z{z}, all {n} layers in 1 request",
+                    _ms(row["ours"]["p50_s"]),
+                    f"ours {_ms(row['ours_by_layer']['p50_s'])} ({n} requests)",
+                    f"{row['p50_ratio_ours_over_by_layer']}× by layer",
+                    "measured",
+                    "–",
+                )
+            )
     return out
 
 
