@@ -116,6 +116,8 @@ def _steps(
             "dataset": tiles.run_dataset(
                 client, ours[0], tipg[0], sorted(counts), manifest["hotspots"], 3
             ),
+            # 0 unless BENCH_TILE_CACHE_MB is set: then repeated tiles are cache hits.
+            "tile_cache_mb": int(servers.tile_cache_mb()),
         },
         "overlaps": lambda: overlaps.run(
             client, ours[0], a.database_url, a.data, a.repeats, max(1, a.full_repeats)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 from collections import OrderedDict
 from threading import Lock
 from typing import Any, Protocol
@@ -31,6 +32,8 @@ from geo.tiles.mvt import Tile, run_tile, tile_statement
 from geo.tiles.versions import Stamp
 
 __all__ = ["FileTileCache", "TileCache", "cached_tile", "open_tile_cache", "tile_key"]
+
+log = logging.getLogger(__name__)
 
 OVERHEAD = 200  # bytes per entry for the key and the objects, roughly
 
@@ -92,7 +95,12 @@ def open_tile_cache(directory: str, max_mb: int) -> TileCache | FileTileCache:
     this process's memory; ``max_mb`` 0 turns caching off (a store that keeps nothing)."""
     max_bytes = max_mb * 1024 * 1024
     if directory and max_bytes:
-        return FileTileCache(directory, max_bytes)
+        try:
+            return FileTileCache(directory, max_bytes)
+        except OSError as exc:  # a cache must not keep the service from starting
+            log.warning(
+                "tile cache directory %s unusable (%s): tiles kept in memory", directory, exc
+            )
     return TileCache(max_bytes)
 
 
@@ -129,8 +137,11 @@ async def cached_tile(
     t = cache.get(key)
     if t is None:
         t = await run_tile(conn, sql, params, cap)
-        if getattr(cache, "shared", False):
-            await asyncio.to_thread(cache.put, key, t)
-        else:
-            cache.put(key, t)
+        try:
+            if getattr(cache, "shared", False):
+                await asyncio.to_thread(cache.put, key, t)
+            else:
+                cache.put(key, t)
+        except OSError as exc:  # disk full, directory removed: serve the tile all the same
+            log.warning("tile not cached: %s", exc)
     return t

@@ -217,3 +217,21 @@ def test_two_server_processes_share_tiles_and_an_edit_through_one_reaches_the_ot
     after = httpx.get(b + path)
     assert _tile_cache_counts(b) == (1, 1)
     assert names_in(after.content, "mining_pits")[fid] == "renamed through server a"
+
+
+def test_an_unusable_cache_directory_never_fails_a_tile(write_settings, write_engine, tmp_path):
+    _, _, lon, lat = sample_point(write_engine, "wetland_parks")
+    path = tile_url("wetland_parks", *tile_of(lon, lat, 10))
+    a_file = tmp_path / "not-a-directory"
+    a_file.write_text("x")
+    broken = write_settings.model_copy(update={"tile_cache_dir": str(a_file)})
+    with TestClient(create_app(broken)) as c:  # starts, keeping tiles in memory
+        assert not getattr(c.app.state.tile_cache, "shared", False)
+        assert c.get(path).status_code == 200
+    usable = write_settings.model_copy(update={"tile_cache_dir": str(tmp_path / "tiles")})
+    with TestClient(create_app(usable)) as c:
+        parts = tmp_path / "tiles" / "tmp"
+        parts.rmdir()
+        parts.write_text("in the way")  # every write of a tile file now fails
+        r = c.get(path)
+        assert r.status_code == 200 and not tile_files(tmp_path / "tiles")
