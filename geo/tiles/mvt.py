@@ -98,10 +98,13 @@ _BOUNDS = f"""bounds AS (
 )"""
 
 
-def _columns(src: Source) -> tuple[str, str]:
-    """The MVT feature id and the properties a tile carries."""
-    drop = "".join(f" - '{k}'" for k in DROPPED_PROPERTIES)
+def _columns(src: Source, lean: bool = True) -> tuple[str, str]:
+    """The MVT feature id and the properties a tile carries: the Source's own tile
+    expression when it has one (and ``lean``), else built from its properties."""
     fid = f"{src.id_sql}::bigint" if src.id_is_int else "NULL::bigint"
+    if lean and src.tile_properties_sql:
+        return fid, src.tile_properties_sql
+    drop = "".join(f" - '{k}'" for k in DROPPED_PROPERTIES)
     props = f"jsonb_build_object('id', {src.id_sql}) || (({src.properties_sql}){drop})"
     return fid, props
 
@@ -125,15 +128,21 @@ def _final(shaped: str) -> str:
 
 
 def tile_sql(
-    coll: Collection, z: int, *, ids_first: bool | None = None, generalised: bool | None = None
+    coll: Collection,
+    z: int,
+    *,
+    ids_first: bool | None = None,
+    generalised: bool | None = None,
+    lean: bool = True,
 ) -> str:
     """The one statement that builds the tile of ``coll`` at zoom ``z``; parameters z, x, y,
     cap, tol, layer plus the Source's own (see :func:`tile_params`). It returns the number of
     candidates (at most cap + 1: more than cap means truncated) and the MVT layer's bytes,
     so a combined tile can concatenate the layers of several collections. ``ids_first`` and
-    ``generalised`` default to what the Source allows (tests compare the plans)."""
+    ``generalised`` default to what the Source allows (tests compare the plans); ``lean``
+    False builds properties generically even where the Source has a tile expression."""
     src = coll.source
-    fid, props = _columns(src)
+    fid, props = _columns(src, lean)
     if not (src.refetch_by_id if ids_first is None else ids_first):
         # A derived relation (e.g. a layer as of a past instant): one pass.
         picked = _candidates(
