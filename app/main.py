@@ -37,7 +37,7 @@ from geo.kernel.db import async_engine, sync_engine
 from geo.kernel.replicas import ReplicaSet
 from geo.notify import NotifySettings
 from geo.notify import queue_stats as notify_queue_stats
-from geo.tiles.cache import TileCache
+from geo.tiles.cache import open_tile_cache
 
 
 def _lifespan(settings: Settings):
@@ -80,7 +80,7 @@ def create_app(
         lifespan=_lifespan(settings),
     )
     app.state.settings = settings
-    app.state.tile_cache = TileCache(settings.tile_cache_mb * 1024 * 1024)
+    app.state.tile_cache = open_tile_cache(settings.tile_cache_dir, settings.tile_cache_mb)
     app.state.extent_cache = ExtentCache()
     # Collections in memory, dropped on NOTIFY from the layers table (geo.catalog.live).
     app.state.catalog = LiveCatalog(settings.database_url)

@@ -104,14 +104,21 @@ def _steps(
         "memory": lambda: memory.run(
             client, ours, tipg, "grassland_occupations", counts["grassland_occupations"]
         ),
-        "tiles": lambda: tiles.run(
-            client,
-            ours[0],
-            tipg[0],
-            "grassland_occupations",
-            manifest["hotspots"],
-            max(3, a.repeats // 2),
-        ),
+        "tiles": lambda: {
+            **tiles.run(
+                client,
+                ours[0],
+                tipg[0],
+                "grassland_occupations",
+                manifest["hotspots"],
+                max(3, a.repeats // 2),
+            ),
+            "dataset": tiles.run_dataset(
+                client, ours[0], tipg[0], sorted(counts), manifest["hotspots"], 3
+            ),
+            # 0 unless BENCH_TILE_CACHE_MB is set: then repeated tiles are cache hits.
+            "tile_cache_mb": int(servers.tile_cache_mb()),
+        },
         "overlaps": lambda: overlaps.run(
             client, ours[0], a.database_url, a.data, a.repeats, max(1, a.full_repeats)
         ),

@@ -57,6 +57,10 @@ def serve(cmd: list[str], env: dict, ready_path: str, log: Path, cwd: Path):
             proc.kill()
 
 
+def tile_cache_mb() -> str:
+    return os.environ.get("BENCH_TILE_CACHE_MB", "0")
+
+
 def ours(database_url: str, log: Path, workers: int = 1, extra_env: dict | None = None):
     """One process by default: the memory benchmark measures it by its pid."""
     env = {
@@ -66,7 +70,7 @@ def ours(database_url: str, log: Path, workers: int = 1, extra_env: dict | None 
         "RM_TILES_MAX_FEATURES": "20000",
         # tipg has no tile cache and the tile benchmark repeats the same tiles: compare the
         # work of building a tile, not cache hits (BENCH_TILE_CACHE_MB=128 measures warm).
-        "RM_TILE_CACHE_MB": os.environ.get("BENCH_TILE_CACHE_MB", "0"),
+        "RM_TILE_CACHE_MB": tile_cache_mb(),
         "RM_WORKERS": str(workers),
         **(extra_env or {}),
     }

@@ -82,3 +82,70 @@ def run(client: httpx.Client, ours: str, tipg: str, layer: str, hotspots, repeat
             row["p50_ratio_ours_over_tipg"] = ratio(row["ours"]["p50_s"], row["tipg"]["p50_s"])
         out[f"z{z}"] = row
     return out
+
+
+def _dataset_layers(client: httpx.Client, ours: str) -> list[str]:
+    doc = client.get(f"{ours}/tiles/WebMercatorQuad").json()
+    return [layer["id"] for layer in doc["layers"]]
+
+
+def _sum_of(client: httpx.Client, urls: list[str]) -> tuple[float, int, int]:
+    """One position's tiles fetched one after the other, as a map would without dataset
+    tiles: total time, worst status, total bytes."""
+    total, worst, size = 0.0, 200, 0
+    for u in urls:
+        dt, status, n = fetch(client, u)
+        total, size = total + dt, size + n
+        worst = status if status not in (200, 204) else worst
+    return total, worst, size
+
+
+def _dataset_contenders(client, ours: str, tipg: str, layers, tipg_layers, z, x, y) -> dict:
+    dataset = f"{ours}/tiles/WebMercatorQuad/{z}/{y}/{x}"
+    by_layer = [f"{ours}/collections/{c}/tiles/WebMercatorQuad/{z}/{y}/{x}" for c in layers]
+    tipg_urls = [
+        f"{tipg}/collections/bench.{c}/tiles/WebMercatorQuad/{z}/{x}/{y}" for c in tipg_layers
+    ]
+    same = f"{dataset}?collections={','.join(tipg_layers)}"
+    return {
+        "ours": lambda: fetch(client, dataset),
+        "ours_tipg_layers": lambda: fetch(client, same),
+        "ours_by_layer": lambda: _sum_of(client, by_layer),
+        "tipg_by_layer": lambda: _sum_of(client, tipg_urls),
+    }
+
+
+def run_dataset(
+    client: httpx.Client, ours: str, tipg: str, tipg_layers: list[str], hotspots, repeats: int
+) -> dict:
+    """The combined dataset tile (every public layer in one MVT, one request) at the densest
+    hot spot, against the same position fetched layer by layer: from tipg (the layers it
+    serves; ours restricted to the same layers with ``collections=``) and from our own
+    collection tiles (every layer of the dataset tile)."""
+    layers = _dataset_layers(client, ours)
+    out: dict = {"layers": layers, "tipg_layers": tipg_layers}
+    for z in ZOOMS:
+        x, y = tile_list(hotspots)[z][0]
+        contenders = _dataset_contenders(client, ours, tipg, layers, tipg_layers, z, x, y)
+        samples: dict[str, list[float]] = {n: [] for n in contenders}
+        sizes: dict[str, int] = {}
+        for fn in contenders.values():
+            fn()  # warm-up
+        for i in range(repeats):
+            for n in list(contenders) if i % 2 == 0 else reversed(list(contenders)):
+                dt, status, size = contenders[n]()
+                if status not in (200, 204):
+                    raise RuntimeError(f"{n} dataset tile {z}/{x}/{y}: HTTP {status}")
+                samples[n].append(dt)
+                sizes[n] = size
+        row: dict = {"tile": [z, x, y]}
+        for n, s in samples.items():
+            row[n] = {"p50_s": percentile(s, 50), "p95_s": percentile(s, 95), "bytes": sizes[n]}
+        row["p50_ratio_ours_over_tipg"] = ratio(
+            row["ours_tipg_layers"]["p50_s"], row["tipg_by_layer"]["p50_s"]
+        )
+        row["p50_ratio_ours_over_by_layer"] = ratio(
+            row["ours"]["p50_s"], row["ours_by_layer"]["p50_s"]
+        )
+        out[f"z{z}"] = row
+    return out

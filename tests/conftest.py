@@ -49,8 +49,9 @@ def database_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, count_timeout_ms=2000)
+def settings(database_url: str, tmp_path_factory) -> Settings:
+    tile_dir = str(tmp_path_factory.mktemp("tile-cache"))
+    return Settings(database_url=database_url, count_timeout_ms=2000, tile_cache_dir=tile_dir)
 
 
 @pytest.fixture(scope="session")

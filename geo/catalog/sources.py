@@ -37,6 +37,22 @@ class Source:
     refetch_by_id: bool = True
     # Zoom-banded simplified copies live in feature_generalised (geo/tiles/sql/generalised.sql).
     generalised: bool = False
+    # A vector tile's properties built directly: 'id' and properties_sql's keys except
+    # geo.tiles.mvt.DROPPED_PROPERTIES, the same object as the tiles' generic expression
+    # (which builds properties_sql and removes keys again: a jsonb copy per key). None: generic.
+    tile_properties_sql: str | None = None
+
+
+# What feature_source's properties_sql gives, with 'id' and without source, updated_at and
+# created_at (geo.tiles.mvt.DROPPED_PROPERTIES); attributes named like them are removed only
+# when present (tests/tiles/test_generalised.py compares the two expressions' tiles).
+_FEATURE_TILE_PROPERTIES = (
+    "jsonb_build_object('id', t.id, 'code', t.code, 'name', t.name, 'region_code', t.region_code,"
+    " 'area_ha', round((t.area_m2 / 10000)::numeric, 4))"
+    " || CASE WHEN t.properties ?| array['source', 'updated_at', 'created_at']"
+    " THEN t.properties - 'source' - 'updated_at' - 'created_at' ELSE t.properties END"
+    " || CASE WHEN t.sample THEN '{\"sample\": true}'::jsonb ELSE '{}'::jsonb END"
+)
 
 
 def feature_source(layer: str) -> Source:
@@ -55,6 +71,7 @@ def feature_source(layer: str) -> Source:
         columns={"code": "t.code", "name": "t.name", "region_code": "t.region_code"},
         json_column="t.properties",
         params={"layer": layer},
+        tile_properties_sql=_FEATURE_TILE_PROPERTIES,
         extra_queryables={
             "area_ha": ("(t.area_m2 / 10000)", "number", "Area (ha), measured on the ellipsoid"),
             "updated_at": ("t.updated_at", "datetime", "Last change"),

@@ -101,7 +101,12 @@ class Settings(BaseSettings):
         16, ge=0, le=24, description="maxzoom announced in TileJSON (clients overzoom beyond)"
     )
     tile_cache_mb: int = Field(
-        128, ge=0, description="Memory for built tiles (keyed by data version; 0 turns it off)"
+        128, ge=0, description="Bytes of built tiles kept (keyed by data version; 0: no cache)"
+    )
+    tile_cache_dir: str = Field(
+        "./var/tile-cache",
+        description="Directory of built tiles shared by the worker processes (local disk); "
+        "empty: each process keeps its own in memory",
     )
     photo_dir: str = Field("./var/photos", description="Where inspection photos are stored")
     photo_max_bytes: int = Field(

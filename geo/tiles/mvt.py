@@ -21,7 +21,7 @@ geo.kernel.errors.NotFound: tile column 8 is outside tile matrix 3 (0..7)
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import text
@@ -62,12 +62,19 @@ class Tile:
     data: bytes
     features: int
     truncated: bool
+    # SHA-1 of ``data`` (hex): computed once, kept by the file cache next to the bytes.
+    sha1: str = field(default="", repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.sha1:
+            digest = hashlib.sha1(self.data, usedforsecurity=False).hexdigest()
+            object.__setattr__(self, "sha1", digest)
 
     @property
     def etag(self) -> str:
         """A validator derived from the bytes: it changes exactly when the tile does. Weak,
         because the HTTP layer may gzip the body (the same ETag for both encodings)."""
-        return 'W/"' + hashlib.sha1(self.data, usedforsecurity=False).hexdigest() + '"'
+        return 'W/"' + self.sha1 + '"'
 
 
 # Zooms at which feature_generalised keeps a simplified copy of every feature (EPSG:3857,
@@ -91,10 +98,13 @@ _BOUNDS = f"""bounds AS (
 )"""
 
 
-def _columns(src: Source) -> tuple[str, str]:
-    """The MVT feature id and the properties a tile carries."""
-    drop = "".join(f" - '{k}'" for k in DROPPED_PROPERTIES)
+def _columns(src: Source, lean: bool = True) -> tuple[str, str]:
+    """The MVT feature id and the properties a tile carries: the Source's own tile
+    expression when it has one (and ``lean``), else built from its properties."""
     fid = f"{src.id_sql}::bigint" if src.id_is_int else "NULL::bigint"
+    if lean and src.tile_properties_sql:
+        return fid, src.tile_properties_sql
+    drop = "".join(f" - '{k}'" for k in DROPPED_PROPERTIES)
     props = f"jsonb_build_object('id', {src.id_sql}) || (({src.properties_sql}){drop})"
     return fid, props
 
@@ -118,15 +128,21 @@ def _final(shaped: str) -> str:
 
 
 def tile_sql(
-    coll: Collection, z: int, *, ids_first: bool | None = None, generalised: bool | None = None
+    coll: Collection,
+    z: int,
+    *,
+    ids_first: bool | None = None,
+    generalised: bool | None = None,
+    lean: bool = True,
 ) -> str:
     """The one statement that builds the tile of ``coll`` at zoom ``z``; parameters z, x, y,
     cap, tol, layer plus the Source's own (see :func:`tile_params`). It returns the number of
     candidates (at most cap + 1: more than cap means truncated) and the MVT layer's bytes,
     so a combined tile can concatenate the layers of several collections. ``ids_first`` and
-    ``generalised`` default to what the Source allows (tests compare the plans)."""
+    ``generalised`` default to what the Source allows (tests compare the plans); ``lean``
+    False builds properties generically even where the Source has a tile expression."""
     src = coll.source
-    fid, props = _columns(src)
+    fid, props = _columns(src, lean)
     if not (src.refetch_by_id if ids_first is None else ids_first):
         # A derived relation (e.g. a layer as of a past instant): one pass.
         picked = _candidates(
@@ -169,11 +185,23 @@ def tile_params(coll: Collection, z: int, row: int, col: int, cap: int) -> dict[
     }
 
 
+def tile_statement(
+    coll: Collection, z: int, row: int, col: int, cap: int
+) -> tuple[str, dict[str, Any]]:
+    """The statement and parameters that build one tile: together with the data version they
+    determine its bytes (the tile cache's key is made of them)."""
+    validate_tile(z, row, col)
+    return tile_sql(coll, z), tile_params(coll, z, row, col, cap)
+
+
+async def run_tile(conn: AsyncConnection, sql: str, params: dict[str, Any], cap: int) -> Tile:
+    n, mvt = (await conn.execute(text(sql), params)).one()
+    data = bytes(mvt or b"")
+    return Tile(data=data, features=min(n, cap), truncated=n > cap)
+
+
 async def build_tile(
     conn: AsyncConnection, coll: Collection, z: int, row: int, col: int, cap: int
 ) -> Tile:
-    validate_tile(z, row, col)
-    params = tile_params(coll, z, row, col, cap)
-    n, mvt = (await conn.execute(text(tile_sql(coll, z)), params)).one()
-    data = bytes(mvt or b"")
-    return Tile(data=data, features=min(n, cap), truncated=n > cap)
+    sql, params = tile_statement(coll, z, row, col, cap)
+    return await run_tile(conn, sql, params, cap)

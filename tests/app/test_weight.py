@@ -125,3 +125,21 @@ def test_brotli_when_accepted_else_gzip(client):
         "/collections", headers={"Accept-Encoding": "br", "Accept": "application/json"}
     )
     assert raw.headers.get("content-encoding") == "br"
+
+
+def test_dataset_tile_with_a_collections_selection(client, engine):
+    _, _, lon, lat = sample_point(engine, "mining_pits")
+    z, y, x = tile_of(lon, lat, 9)
+    path = f"/tiles/WebMercatorQuad/{z}/{y}/{x}"
+    r = client.get(path, params={"collections": "mining_pits,regions"})
+    assert r.status_code == 200, r.text
+    assert set(mapbox_vector_tile.decode(r.content)) == {"mining_pits", "regions"}
+    alone = client.get(tile_url("mining_pits", z, y, x)).content
+    assert (
+        mapbox_vector_tile.decode(r.content)["mining_pits"]
+        == (mapbox_vector_tile.decode(alone)["mining_pits"])
+    )
+    for bad in ("nope", "mining_pits,nope", ""):
+        refused = client.get(path, params={"collections": bad})
+        assert refused.status_code == 400, bad
+        assert "collections" in refused.text

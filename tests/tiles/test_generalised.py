@@ -118,3 +118,28 @@ def test_writes_keep_the_bands(engine: Engine):
         conn.execute(text("DELETE FROM features WHERE id = :id"), {"id": fid})
         assert conn.execute(text(count), {"id": fid}).scalar_one() == 0
         tx.rollback()
+
+
+@pytest.mark.parametrize("z", [6, 10, 13])
+def test_the_sources_tile_properties_give_the_generic_expressions_bytes(engine: Engine, z):
+    """feature_source's tile_properties_sql builds what the generic expression builds (and
+    drops), also for attributes named like the dropped columns (set here, rolled back)."""
+    fid, _, lon, lat = sample_point(engine, "mining_pits")
+    _, y, x = tile_of(lon, lat, z)
+    coll = _coll("mining_pits")
+    params = mvt.tile_params(coll, z, y, x, 20000)
+    assert mvt.tile_sql(coll, z) != mvt.tile_sql(coll, z, lean=False)
+    extra = '{"source": "s", "updated_at": "u", "created_at": "c", "k": 1}'
+    change = "UPDATE features SET properties = properties || CAST(:p AS jsonb) WHERE id = :id"
+    with engine.connect() as conn:
+        tx = conn.begin()
+        try:
+            for props in (None, extra):
+                if props:
+                    conn.execute(text(change), {"p": props, "id": fid})
+                lean = conn.execute(text(mvt.tile_sql(coll, z)), params).one()
+                generic = conn.execute(text(mvt.tile_sql(coll, z, lean=False)), params).one()
+                assert lean.n > 0 and bytes(lean.mvt) == bytes(generic.mvt)
+                assert fid in _ids(lean.mvt, "mining_pits")
+        finally:
+            tx.rollback()

@@ -37,6 +37,7 @@ CLASSES += [
     TILES + "tilesets-list",
     TILES + "geodata-tilesets",
     TILES + "dataset-tilesets",
+    TILES + "collections-selection",
     TILES + "mvt",
     TILES + "oas30",
     "http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",

@@ -18,20 +18,38 @@ from app.routers.ogc.tiles import (
     REL_TILING_SCHEME,
     TMSDep,
     _check_tms,
-    cached_tile,
     dataset_template,
     tile_response,
 )
 from geo.catalog.sources import Collection, list_collections
+from geo.kernel.errors import InvalidParameter
 from geo.tiles import dataset, tilematrixset
 from geo.tiles import mvt as tiles
-from geo.tiles.cache import TileCache
+from geo.tiles.cache import Store, cached_tile
+from geo.tiles.versions import version_stamps
 
 router = APIRouter(tags=["Tiles"])
 
 
 async def _public(conn) -> list[Collection]:
     return [c for c in await list_collections(conn) if c.public]
+
+
+def _selected(colls: list[Collection], wanted: str | None) -> list[Collection]:
+    """OGC API – Tiles ``collections``: the layers named (comma-separated), in the dataset's
+    order; 400 naming any that is not a public collection."""
+    if wanted is None:
+        return colls
+    names = [n.strip() for n in wanted.split(",") if n.strip()]
+    known = {c.id for c in colls}
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        raise InvalidParameter(
+            f"collections: {', '.join(unknown) or 'empty'} not among the dataset's layers "
+            f"({', '.join(sorted(known))})",
+            parameter="collections",
+        )
+    return [c for c in colls if c.id in names]
 
 
 def _layer(coll: Collection, settings) -> dict[str, Any]:
@@ -89,7 +107,8 @@ async def dataset_tileset(request: Request, conn: ConnDep, settings: SettingsDep
 
 @router.get(
     "/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
-    summary="A Mapbox vector tile of every public layer (z/y/x), one MVT layer per collection",
+    summary="A Mapbox vector tile of every public layer (z/y/x), one MVT layer per collection "
+    "(collections=a,b: only those)",
     response_class=Response,
     responses={200: {"content": {MVT: {}}}, 304: {"description": "Not modified"}},
 )
@@ -102,14 +121,16 @@ async def dataset_tile(
     row: Annotated[int, Path(alias="tileRow")],
     col: Annotated[int, Path(alias="tileCol")],
 ):
-    reject_unknown(request, {"v"})
+    reject_unknown(request, {"v", "collections"})
     _check_tms(tms)
     tiles.validate_tile(z, row, col)
-    colls = await _public(conn)
-    versions = await dataset.collection_versions(conn, [c.id for c in colls])
-    cache: TileCache = request.app.state.tile_cache
+    colls = _selected(await _public(conn), request.query_params.get("collections"))
+    stamps = await version_stamps(conn, [c.id for c in colls])
+    versions = {name: s.version for name, s in stamps.items()}
+    cache: Store = request.app.state.tile_cache
     cap = settings.tiles_max_features
-    parts = [await cached_tile(cache, conn, c, versions[c.id], z, row, col, cap) for c in colls]
+    db = settings.database_url
+    parts = [await cached_tile(cache, db, conn, c, stamps[c.id], (z, row, col), cap) for c in colls]
     t = tiles.Tile(
         data=dataset.concat_tiles(p.data for p in parts),
         features=sum(p.features for p in parts),

@@ -21,9 +21,10 @@ from geo.catalog.sources import Collection, list_collections
 from geo.kernel.errors import NotFound
 from geo.tiles import dataset, tilematrixset
 from geo.tiles import mvt as tiles
-from geo.tiles.cache import TileCache, data_version
+from geo.tiles.cache import Store, cached_tile
 from geo.tiles.mvt import Tile
 from geo.tiles.style import build_style
+from geo.tiles.versions import version_stamps
 
 MVT = "application/vnd.mapbox-vector-tile"
 TILE_CACHE = "public, no-cache"
@@ -220,31 +221,17 @@ async def tile(
     reject_unknown(request, {"v"})
     _check_tms(tms)
     want = request.query_params.get("v")
-    cache: TileCache = request.app.state.tile_cache
+    cache: Store = request.app.state.tile_cache
     cap = settings.tiles_max_features
     if cache.max_bytes == 0 and want is None:  # no cache: no version lookup either
         t, version = await tiles.build_tile(conn, coll, z, row, col, cap), None
     else:
         tiles.validate_tile(z, row, col)
-        version = await data_version(conn, coll.id)
-        t = await cached_tile(cache, conn, coll, version, z, row, col, cap)
+        stamp = (await version_stamps(conn, [coll.id]))[coll.id]
+        t = await cached_tile(cache, settings.database_url, conn, coll, stamp, (z, row, col), cap)
+        version = stamp.version
     truncated = [coll.id] if t.truncated else []
     return tile_response(request, t, want is not None and want == str(version), truncated, cap)
-
-
-async def cached_tile(
-    cache: TileCache, conn, coll: Collection, version: int, z: int, row: int, col: int, cap: int
-) -> Tile:
-    """The tile of ``coll`` at its data ``version``: from the cache, or built and kept.
-    The version is part of the key: any change to the collection makes a new key."""
-    if cache.max_bytes == 0:
-        return await tiles.build_tile(conn, coll, z, row, col, cap)
-    key = (coll.id, version, z, row, col, cap)
-    t = cache.get(key)
-    if t is None:
-        t = await tiles.build_tile(conn, coll, z, row, col, cap)
-        cache.put(key, t)
-    return t
 
 
 def tile_response(
