@@ -44,6 +44,7 @@ class ImportOptions:
     mode: str = "all"
     repair: bool = False
     layer: str | None = None  # of a multi-layer file (GeoPackage)
+    bulk: bool = True  # one audit event for the import (False: one per row, as any insert)
 
 
 class ImportRejected(ServiceError):
@@ -240,12 +241,12 @@ def _refuse_all(report: dict[str, Any]) -> ImportRejected:
     )
 
 
-def _insert_good(conn: Connection, coll: Collection, source: str, file: str) -> int:
+def _insert_good(conn: Connection, coll: Collection, source: str, file: str | None) -> int:
     """One INSERT … SELECT of the good rows. ``rm.bulk`` is set for this statement only: the
     audit trigger then writes ONE event naming the rows (geo/kernel/sql/audit.sql) instead
     of a copy of each; every other trigger and check runs as for any insert."""
     multi = "ST_Multi(g)" if coll.geometry_type.startswith("Multi") else "g"
-    conn.execute(text("SELECT set_config('rm.bulk', :file, true)"), {"file": file})
+    conn.execute(text("SELECT set_config('rm.bulk', :file, true)"), {"file": file or ""})
     n = conn.execute(
         text(
             "INSERT INTO features (layer, code, name, source, properties, geom) "
@@ -305,5 +306,6 @@ def run_import(
     if bad_total and options.mode == "all":
         raise _refuse_all(report)
     name = filename or path.name
-    report["inserted"] = _insert_good(conn, coll, f"import: {name}", name)
+    bulk = name if options.bulk else None
+    report["inserted"] = _insert_good(conn, coll, f"import: {name}", bulk)
     return report
