@@ -39,23 +39,37 @@ def at_instant(coll: Collection, instant: datetime | None) -> Collection:
     return dataclasses.replace(coll, as_of=instant)
 
 
+# Geometry from its own columns (0009), or from the JSON of older entries.
+_HISTORY_SQL = (
+    "SELECT id, op, actor, user_id, at,"
+    " CASE WHEN before_geom IS NULL THEN before ELSE before || jsonb_build_object("
+    "  'geom', ST_AsGeoJSON(before_geom)::jsonb) END AS before,"
+    " CASE WHEN after_geom IS NULL THEN after ELSE after || jsonb_build_object("
+    "  'geom', ST_AsGeoJSON(after_geom)::jsonb) END AS after FROM audit_log "
+    "WHERE table_name = 'features' AND row_id = :rid "
+    "AND coalesce(after, before)->>'layer' = :layer AND op <> 'IMPORT'"
+)
+# A row of a bulk import (one IMPORT event names its rows, migration 0020): its INSERT is
+# that event, with the row as imported: the `before` of its next entry, or the live row.
+_IMPORTED_SQL = (
+    "SELECT i.id, 'INSERT', i.actor, i.user_id, i.at, NULL::jsonb,"
+    " coalesce(nx.before || jsonb_build_object('geom', ST_AsGeoJSON(nx.before_geom)::jsonb),"
+    "  (SELECT (to_jsonb(f) - 'geom') || jsonb_build_object('geom', ST_AsGeoJSON(f.geom)::jsonb)"
+    "   FROM features f WHERE f.id = :nid))"
+    " FROM audit_log i LEFT JOIN LATERAL (SELECT n.before, n.before_geom FROM audit_log n"
+    "  WHERE n.table_name = 'features' AND n.row_id = :rid AND n.id > i.id"
+    "  ORDER BY n.id LIMIT 1) nx ON true"
+    " WHERE i.table_name = 'features' AND i.op = 'IMPORT' AND i.row_ids @> CAST(:nid AS bigint)"
+    " AND i.after->>'layer' = :layer"
+)
+
+
 async def feature_history(conn: AsyncConnection, coll: Collection, fid: str) -> list[dict]:
     """Every audited change of one feature, oldest first, with the attributes that changed."""
-    rows = (
-        await conn.execute(
-            text(
-                # Geometry from its own columns (0009), or from the JSON of older entries.
-                "SELECT id, op, actor, user_id, at,"
-                " CASE WHEN before_geom IS NULL THEN before ELSE before || jsonb_build_object("
-                "  'geom', ST_AsGeoJSON(before_geom)::jsonb) END AS before,"
-                " CASE WHEN after_geom IS NULL THEN after ELSE after || jsonb_build_object("
-                "  'geom', ST_AsGeoJSON(after_geom)::jsonb) END AS after FROM audit_log "
-                "WHERE table_name = 'features' AND row_id = :rid "
-                "AND coalesce(after, before)->>'layer' = :layer ORDER BY id"
-            ),
-            {"rid": fid, "layer": coll.id},
-        )
-    ).all()
+    sql, params = _HISTORY_SQL, {"rid": fid, "layer": coll.id}
+    if fid.isdigit() and int(fid) < 2**63:
+        sql, params = _HISTORY_SQL + " UNION ALL " + _IMPORTED_SQL, {**params, "nid": int(fid)}
+    rows = (await conn.execute(text(f"SELECT * FROM ({sql}) h ORDER BY id"), params)).all()
     if not rows:
         raise NotFound(f"feature {fid!r} has no history in {coll.id!r}")
     out = []

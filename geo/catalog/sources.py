@@ -90,8 +90,24 @@ _AS_OF_SQL = """(SELECT (a.after->>'id')::bigint AS id, a.after->>'layer' AS lay
     (a.after->>'area_m2')::float8 AS area_m2, a.after->>'source' AS source,
     coalesce((a.after->>'sample')::boolean, a.after->>'source' LIKE 'sample%') AS sample,
     (a.after->>'updated_at')::timestamptz AS updated_at
-  FROM (SELECT DISTINCT ON (row_id) row_id, op, after, after_geom FROM audit_log
-        WHERE table_name = 'features' AND at <= :as_of ORDER BY row_id, id DESC) a
+  FROM (SELECT DISTINCT ON (row_id) row_id, op, after, after_geom FROM (
+          SELECT row_id, id, op, after, after_geom FROM audit_log
+          WHERE table_name = 'features' AND at <= :as_of AND op <> 'IMPORT'
+          UNION ALL
+          -- rows of a bulk import (one IMPORT event naming them, 0020): as imported, i.e.
+          -- the `before` of their next audit entry, or the live row while there is none
+          SELECT x.id::text, i.id, 'INSERT', coalesce(nx.before, to_jsonb(f) - 'geom'),
+                 coalesce(nx.before_geom, f.geom)
+          FROM audit_log i
+          CROSS JOIN LATERAL unnest(i.row_ids) r
+          CROSS JOIN LATERAL generate_series(lower(r), upper(r) - 1) x(id)
+          LEFT JOIN LATERAL (SELECT n.before, n.before_geom FROM audit_log n
+                             WHERE n.table_name = 'features' AND n.row_id = x.id::text
+                               AND n.id > i.id ORDER BY n.id LIMIT 1) nx ON true
+          LEFT JOIN features f ON nx.before IS NULL AND f.id = x.id
+          WHERE i.table_name = 'features' AND i.op = 'IMPORT' AND i.at <= :as_of
+            AND i.after->>'layer' = :layer
+        ) e ORDER BY row_id, id DESC) a
   WHERE a.op <> 'DELETE') t"""
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from geoalchemy2 import Geometry
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, Identity, Index, Text, func
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import INT8MULTIRANGE, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from geo.kernel.models import Base
@@ -39,8 +39,17 @@ class AuditEntry(Base):
         Geometry("GEOMETRY", srid=4326, spatial_index=False), nullable=True
     )
 
+    # An IMPORT event (migration 0020): the ids of the rows one bulk import inserted.
+    row_ids: Mapped[Any] = mapped_column(INT8MULTIRANGE, nullable=True)
+
     __table_args__ = (
-        CheckConstraint("op IN ('INSERT', 'UPDATE', 'DELETE', 'BASELINE')", name="op"),
+        CheckConstraint("op IN ('INSERT', 'UPDATE', 'DELETE', 'BASELINE', 'IMPORT')", name="op"),
         Index("ix_audit_log_row", "table_name", "row_id", "id"),
         Index("ix_audit_log_table_at", "table_name", "at"),
+        Index(
+            "ix_audit_log_row_ids",
+            "row_ids",
+            postgresql_using="gist",
+            postgresql_where="row_ids IS NOT NULL",
+        ),
     )

@@ -3,6 +3,12 @@
 --
 -- The append-only audit log: who (rm.actor), when, which operation, the row before and after
 -- (JSONB; geometry in before_geom / after_geom).
+--
+-- A bulk import (geo.files.load sets rm.bulk to the file's name for its one INSERT into
+-- features) is audited as ONE event per statement and layer: op IMPORT, the ids of its rows
+-- in row_ids (a multirange), no per-row copy. The state each row was imported with is the
+-- `before` of its next audit entry, or the row itself while it has none (geo.catalog.history
+-- and the as_of source read it so). Nothing is skipped: the setting only changes the form.
 
 CREATE OR REPLACE FUNCTION rm_audit() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -15,7 +21,17 @@ DECLARE
     cols text;
     o_json text;
     n_json text;
+    bulk text := nullif(current_setting('rm.bulk', true), '');
 BEGIN
+    IF TG_OP = 'INSERT' AND bulk IS NOT NULL AND TG_TABLE_NAME = 'features' THEN
+        INSERT INTO audit_log (table_name, row_id, op, actor, user_id, after, row_ids)
+        SELECT TG_TABLE_NAME, 'import', 'IMPORT', actor, uid,
+               jsonb_build_object('layer', n.layer, 'file', bulk, 'count', count(*),
+                                  'first_id', min(n.id), 'last_id', max(n.id)),
+               range_agg(int8range(n.id, n.id, '[]'))
+        FROM new_rows n GROUP BY n.layer ORDER BY n.layer;
+        RETURN NULL;
+    END IF;
     IF NOT has_geom THEN
         o_json := 'to_jsonb(o)';
         n_json := 'to_jsonb(n)';
