@@ -51,9 +51,12 @@ class Settings(BaseSettings):
     read_statement_timeout_ms: int = Field(30_000, ge=0, description="GET/HEAD requests")
     write_statement_timeout_ms: int = Field(60_000, ge=0, description="POST/PUT/PATCH/DELETE")
     import_statement_timeout_ms: int = Field(600_000, ge=0, description="…/import uploads")
-    # Requests a worker works on at once; more are answered 503 at once (None: twice the
-    # pool), so an overload is refused in milliseconds instead of queueing for the pool.
+    # Admission (app/admission.py): a request is taken only while its expected wait for a
+    # pooled connection (measured hold times) is within max_queue_wait_s, and never beyond
+    # max_in_flight requests per worker (None: 8 x the pool's connections); the rest are
+    # answered 503 + Retry-After at once instead of queueing.
     max_in_flight: int | None = Field(None, ge=1, le=10_000)
+    max_queue_wait_s: float = Field(0.5, gt=0, le=60)
     items_default_limit: int = Field(100, ge=1, le=10_000)
     items_max_limit: int = Field(10_000, ge=1, le=100_000)
     # numberMatched is only reported when counting finishes within this budget.
@@ -129,9 +132,14 @@ class Settings(BaseSettings):
         return [psycopg_url(u.strip()) for u in self.database_read_urls.split(",") if u.strip()]
 
     @property
-    def in_flight_limit(self) -> int:
+    def pool_capacity(self) -> int:
+        """Connections a worker's pool opens at most (size + overflow)."""
         overflow = self.pool_size if self.pool_max_overflow is None else self.pool_max_overflow
-        return self.max_in_flight or 2 * (self.pool_size + overflow)
+        return self.pool_size + overflow
+
+    @property
+    def in_flight_limit(self) -> int:
+        return self.max_in_flight or 8 * self.pool_capacity
 
     @property
     def worker_count(self) -> int:
