@@ -77,7 +77,7 @@ BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/rm_bench_$(subst .,_,
 BENCH_REPEATS ?= 7
 BENCH_FULL_REPEATS ?= 3
 BENCH_LOAD_SECONDS ?= 20
-BENCH_ONLY ?= items,memory,tiles,overlaps,import,explain,load
+BENCH_ONLY ?= items,memory,tiles,overlaps,import,explain,overhead,load
 BENCH_DATA := bench/data/$(BENCH_SCALE)
 TIPG_VENV := bench/.tipg-venv
 

@@ -20,6 +20,7 @@ from http.cookies import SimpleCookie
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.admission import Admission
 from geo.kernel.config import Settings
 from geo.kernel.db import RequestConnection
 
@@ -80,22 +81,29 @@ class OneConnectionPerRequest:
         self.settings = settings
         self.retry_after = settings.retry_after_s
         self.read_your_writes_s = settings.read_your_writes_s
-        self.max_in_flight = settings.in_flight_limit
-        self.in_flight = 0
+        self.admission = Admission(
+            settings.pool_capacity, settings.in_flight_limit, settings.max_queue_wait_s
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        # Overload: refuse now, not after a wait (liveness is always answered).
-        if self.in_flight >= self.max_in_flight and scope["path"] != "/healthz":
+        if scope["path"] == "/healthz":  # liveness is always answered
+            await self._serve(scope, receive, send)
+            return
+        # Overload: refuse now, not after a wait (app.admission).
+        if not self.admission.admit():
             await self._busy(send)
             return
-        self.in_flight += 1
+        db = None
         try:
-            await self._serve(scope, receive, send)
+            db = await self._serve(scope, receive, send)
         finally:
-            self.in_flight -= 1
+            if db is None:
+                self.admission.done()
+            else:
+                self.admission.done(db.held_s, db.waited_s)
 
     async def _busy(self, send: Send) -> None:
         body = json.dumps(
@@ -112,13 +120,17 @@ class OneConnectionPerRequest:
         await send({"type": "http.response.start", "status": 503, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> RequestConnection:
         state = scope["app"].state
         replicas = getattr(state, "replicas", None)
         use_replica = bool(replicas) and may_use_replica(scope)
         timeout = statement_timeout_ms(self.settings, scope["method"], scope["path"])
         db = RequestConnection(
-            state.engine, self.retry_after, timeout, replicas if use_replica else None
+            state.engine,
+            self.retry_after,
+            timeout,
+            replicas if use_replica else None,
+            read_only=scope["method"] in ("GET", "HEAD"),
         )
         scope.setdefault("state", {})["db"] = db
         wrote = (
@@ -127,8 +139,11 @@ class OneConnectionPerRequest:
             and scope["path"] not in READ_ONLY_POSTS
         )
 
+        status = [500]
+
         async def send_with_node(message: Message) -> None:
             if message["type"] == "http.response.start":
+                status[0] = message["status"]
                 headers = list(message.get("headers", ()))
                 if db.node is not None:
                     headers.append((NODE_HEADER, db.node.encode()))
@@ -137,11 +152,14 @@ class OneConnectionPerRequest:
                 message = {**message, "headers": headers}
             await send(message)
 
+        succeeded = False
         try:
             await self.app(scope, receive, send_with_node)
+            succeeded = status[0] < 400
         finally:
             with anyio.CancelScope(shield=True):  # a cancelled request still gives it back
-                await db.close()
+                await db.close(succeeded)
+        return db
 
     def _primary_cookie(self) -> bytes:
         until = int(time.time()) + self.read_your_writes_s

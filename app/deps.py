@@ -15,18 +15,20 @@ from geo.kernel.db import RequestConnection
 from geo.kernel.errors import InvalidParameter, Unauthorized
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies are ``async def`` even when they do not await: FastAPI runs a plain ``def``
+# dependency in a worker thread, a thread hop per request for a dictionary lookup.
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def request_db(request: Request) -> RequestConnection:
+async def request_db(request: Request) -> RequestConnection:
     """The request's one connection (app.connection): taken on first use, released after
     the response. It also serves as the "engine" of routes that open transactions."""
     return request.state.db
 
 
 async def get_conn(request: Request) -> AsyncConnection:
-    return await request_db(request).get()
+    return await request.state.db.get()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -44,7 +46,7 @@ async def valid_collection(
     """The collection named in the path, or 404; non-public ones need at least a viewer key.
     From the in-process catalog (geo.catalog.live): no query unless the layers changed."""
     live: LiveCatalog = request.app.state.catalog
-    coll = await live.get(request_db(request).get, collection_id)
+    coll = await live.get(request.state.db.get, collection_id)
     if not coll.public and principal is None:
         raise Unauthorized(f"collection {collection_id!r} is not public: send a viewer key")
     return coll

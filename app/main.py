@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from brotli_asgi import BrotliMiddleware
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import errors, observability, openapi
+from app.compression import Compression
 from app.connection import OneConnectionPerRequest
 from app.limits import BodyLimit
 from app.routers import (
@@ -85,7 +85,7 @@ def create_app(
     # Collections in memory, dropped on NOTIFY from the layers table (geo.catalog.live).
     app.state.catalog = LiveCatalog(settings.database_url)
     # brotli where the client accepts it (br), else gzip; tiles and JSON compress well.
-    app.add_middleware(BrotliMiddleware, quality=4, minimum_size=1024, gzip_fallback=True)
+    app.add_middleware(Compression)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

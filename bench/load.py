@@ -5,23 +5,26 @@ with the same number of worker processes.
 Two mixes. "common": items pages (bbox around the hot spots) and vector tiles (z8–z12) —
 what both services offer, so the throughput ratio compares like with like. "full": the
 common mix plus point checks, overlaps and progress — ours only (tipg has none of them).
-Reported per run: throughput of answered requests, p50/p95/p99 of 2xx latencies, and errors
-counted apart: 500s (any 5xx but 503), 503s (with and without Retry-After, and their p99
-latency: overload must be answered in < 1 s), other statuses and transport failures.
+Ours runs twice: as configured by default (its tile cache on; the mix repeats 24 tiles, so
+they are served from it) and with the tile cache off (every tile built, as tipg does).
+
+Reported per run: throughput of 2xx answers, p50/p95/p99 of 2xx latencies, errors counted
+apart: 500s (any 5xx but 503), 503s (with and without Retry-After, their p50/p99/max latency:
+overload must be answered in < 1 s), other statuses and transport failures; and the CPU each
+answered request cost the server's processes and the database backends (bench/proc_cpu.py),
+and the generator's own CPU share (bench/loadgen.py: light, the same for both servers).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import time
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urlsplit
 
-import httpx
-
-from bench import servers
+from bench import loadgen, proc_cpu, servers
 from bench.tiles import tile_of
 from bench.timing import percentile
 
@@ -30,6 +33,14 @@ ITEM_LAYERS = ("mining_pits", "grassland_occupations", "water_source_zones")
 TILE_LAYERS = ("grassland_occupations", "mining_pits")
 ZOOMS = (8, 10, 12)
 SPOTS = 4
+WARMUP_S = 3.0
+# The same connection budget as tipg (its asyncpg pool: 10 per worker, no overflow); the
+# admission settings are the service's defaults.
+OURS_ENV = {"RM_POOL_SIZE": "10", "RM_POOL_MAX_OVERFLOW": "0"}
+GENERATOR = (
+    "bench/loadgen.py: one process, uvloop, hand-written HTTP/1.1, one keep-alive connection "
+    "per client, Accept-Encoding: gzip, Retry-After honoured, closed loop"
+)
 
 
 def _bbox(lon: float, lat: float, r: float) -> str:
@@ -67,139 +78,151 @@ def full_mix(hotspots: list[list[float]]) -> list[str]:
     return out
 
 
-async def _client(http: httpx.AsyncClient, urls: list[str], start: int, until: float, rec):
-    i = start
-    while time.perf_counter() < until:
-        url = urls[i % len(urls)]
-        i += 1
-        t0 = time.perf_counter()
-        try:
-            r = await http.get(url)
-            status, retry = r.status_code, "retry-after" in r.headers
-        except httpx.HTTPError:
-            status, retry = "transport", False
-        rec.append((status, time.perf_counter() - t0, retry, url))
-
-
-async def _drive(base: str, urls: list[str], clients: int, seconds: float) -> tuple[list, float]:
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    headers = {"Accept-Encoding": "gzip"}
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60, headers=headers) as http:
-        warm: list = []  # 2 s of the same load, discarded (connections, caches, plans)
-        await asyncio.gather(
-            *(_client(http, urls, k, time.perf_counter() + 2, warm) for k in range(clients))
-        )
-        rec: list = []
-        t0 = time.perf_counter()
-        until = t0 + seconds
-        await asyncio.gather(*(_client(http, urls, k * 7, until, rec) for k in range(clients)))
-        return rec, time.perf_counter() - t0
-
-
-def summarise(rec: list, elapsed: float) -> dict:
-    ok = [dt for status, dt, _, _ in rec if status == 200]
-    busy = [dt for status, dt, _, _ in rec if status == 503]
-    counts = Counter(status for status, _, _, _ in rec)
+def summarise(stats: loadgen.Stats, window: tuple[float, float]) -> dict:
+    """Throughput (2xx arrived in the window), latencies of the requests sent in it, and
+    every other outcome counted apart."""
+    rec, seconds = stats.records, window[1] - window[0]
+    ok = [r.done - r.sent for r in rec if r.status == 200]
+    busy = [r.done - r.sent for r in rec if r.status == 503]
+    counts = Counter(r.status for r in rec)
     other = {str(k): v for k, v in counts.items() if k not in (200, 503)}
-    failed = Counter(url for status, _, _, url in rec if status not in (200, 503))
+    failed = Counter(r.url for r in rec if r.status not in (200, 503))
+
+    def ms(values: list[float], q: float) -> float | None:
+        return round(percentile(values, q) * 1000, 1) if values else None
+
     return {
         "requests": len(rec),
-        "seconds": round(elapsed, 1),
-        "throughput_rps": round(len(ok) / elapsed, 1),
-        "p50_ms": round(percentile(ok, 50) * 1000, 1) if ok else None,
-        "p95_ms": round(percentile(ok, 95) * 1000, 1) if ok else None,
-        "p99_ms": round(percentile(ok, 99) * 1000, 1) if ok else None,
+        "seconds": round(seconds, 1),
+        "throughput_rps": round(
+            sum(1 for r in rec if r.status == 200 and r.done <= window[1]) / seconds, 1
+        ),
+        "p50_ms": ms(ok, 50),
+        "p95_ms": ms(ok, 95),
+        "p99_ms": ms(ok, 99),
         "ok": len(ok),
         "errors_500": sum(v for k, v in counts.items() if isinstance(k, int) and k >= 500)
         - counts[503],
         "errors_503": counts[503],
-        "503_without_retry_after": sum(
-            1 for status, _, retry, _ in rec if status == 503 and not retry
-        ),
-        "503_p99_ms": round(percentile(busy, 99) * 1000, 1) if busy else None,
+        "503_without_retry_after": sum(1 for r in rec if r.status == 503 and not r.retry_after),
+        "503_p50_ms": ms(busy, 50),
+        "503_p99_ms": ms(busy, 99),
+        "503_max_ms": round(max(busy) * 1000, 1) if busy else None,
         "other": other,
+        "stale_keepalive_retries": stats.stale_retries,
         "failing_urls": dict(failed.most_common(5)),
     }
 
 
-def _measure(base: str, urls: list[str], clients: int, seconds: float) -> dict:
+def _measure(base: str, pid: int, database: str, urls: list[str], clients: int, seconds: float):
     before = os.getloadavg()[0]
-    rec, elapsed = asyncio.run(_drive(base, urls, clients, seconds))
-    # The machine is shared: its load average says how far the numbers can be trusted.
-    return {**summarise(rec, elapsed), "loadavg_1m": [before, os.getloadavg()[0]]}
+    marks: list = []
+
+    def mark() -> None:  # window open / closed: CPU of the server, the database, ourselves
+        marks.append((proc_cpu.snapshot(pid, database), time.process_time(), time.perf_counter()))
+
+    stats, window, _ = loadgen.run(base, urls, clients, seconds, WARMUP_S, mark=mark)
+    out = summarise(stats, window)
+    (s0, g0, w0), (s1, g1, w1) = marks
+    cpu = proc_cpu.used(s0, s1)
+    answered = max(1, sum(1 for r in stats.records if r.done <= window[1]))
+    out["cpu_ms_per_request"] = {
+        "server": round(cpu["server_cpu_s"] * 1000 / answered, 2),
+        "database": round(cpu["database_cpu_s"] * 1000 / answered, 2),
+    }
+    out["generator_cpu_share"] = round((g1 - g0) / (w1 - w0), 2)
+    # The machine may be shared: its load average says how far the numbers can be trusted.
+    out["loadavg_1m"] = [before, os.getloadavg()[0]]
+    return out
+
+
+# The contenders: ours as configured by default (its tile cache on) and with the tile cache
+# off (every tile built, like tipg, which has no cache), and tipg.
+CONTENDERS = ("ours_default", "tipg", "ours_nocache")
+
+
+def _server(name: str, database_url: str, logs: Path, workers: int):
+    if name == "tipg":
+        return servers.tipg(database_url, logs / "load-tipg.log", workers)
+    env = dict(OURS_ENV)
+    if name == "ours_default":
+        env["RM_TILE_CACHE_MB"] = os.environ.get("BENCH_LOAD_TILE_CACHE_MB", "128")
+    else:
+        env["RM_TILE_CACHE_MB"] = "0"
+    return servers.ours(database_url, logs / f"load-{name}.log", workers, env)
 
 
 def run(database_url: str, hotspots, logs: Path, seconds: float = 20.0) -> dict:
     workers = int(os.environ.get("BENCH_WORKERS", os.cpu_count() or 1))
-    out: dict = {"workers": workers, "seconds_per_run": seconds, "runs": {}}
-    # The same connection budget as tipg (asyncpg pool of 10 per worker); a short bounded
-    # wait and an in-flight limit, so overload is answered 503 quickly rather than queued.
-    env = {
-        "RM_POOL_SIZE": "10",
-        "RM_POOL_MAX_OVERFLOW": "0",
-        "RM_POOL_TIMEOUT_S": os.environ.get("BENCH_POOL_TIMEOUT_S", "0.5"),
-        "RM_MAX_IN_FLIGHT": os.environ.get("BENCH_MAX_IN_FLIGHT", "30"),
-    }
-    out["ours_env"] = env
+    database = urlsplit(database_url).path.lstrip("/")
+    out: dict = {"workers": workers, "seconds_per_run": seconds, "warmup_s": WARMUP_S,
+                 "ours_env": OURS_ENV, "generator": GENERATOR, "runs": {}}  # fmt: skip
     partial = logs / "load-partial.json"  # each run kept as it ends (a killed run shows it)
-
-    def measure(key: str, base: str, urls: list[str], n: int) -> None:
-        out["runs"][key] = _measure(base, urls, n, seconds)
-        partial.write_text(json.dumps(out, indent=1))
-
-    with servers.ours(database_url, logs / "load-ours.log", workers, env) as (base, _):
-        for n in CLIENTS:
-            measure(f"ours_common_{n}", base, common_mix(hotspots, False), n)
-            measure(f"ours_full_{n}", base, full_mix(hotspots), n)
-    with servers.tipg(database_url, logs / "load-tipg.log", workers) as (base, _):
-        for n in CLIENTS:
-            measure(f"tipg_common_{n}", base, common_mix(hotspots, True), n)
+    # Interleaved (each client count: every contender in turn), so drift in a shared
+    # machine's load hits all alike; a server is started for each run and stopped after it.
+    for n in CLIENTS:
+        for name in CONTENDERS:
+            mixes = {"common": common_mix(hotspots, name == "tipg")}
+            if name == "ours_default":
+                mixes["full"] = full_mix(hotspots)
+            with _server(name, database_url, logs, workers) as (base, pid):
+                for mix, urls in mixes.items():
+                    key = f"{name}_{mix}_{n}"
+                    out["runs"][key] = _measure(base, pid, database, urls, n, seconds)
+                    partial.write_text(json.dumps(out, indent=1))
     return out
 
 
 def _line(r: dict) -> str:
+    cpu = r.get("cpu_ms_per_request", {})
     return (
         f"{r['throughput_rps']:,} req/s; p50/p95/p99 {r['p50_ms']}/{r['p95_ms']}/{r['p99_ms']} ms; "
         f"500s {r['errors_500']}, 503s {r['errors_503']}"
-        + (f" (p99 {r['503_p99_ms']} ms)" if r["errors_503"] else "")
+        + (f" (p99 {r['503_p99_ms']} ms, max {r.get('503_max_ms')} ms)" if r["errors_503"] else "")
         + (f", other {r['other']}" if r["other"] else "")
+        + (f"; CPU/request: server {cpu['server']}, database {cpu['database']} ms" if cpu else "")
         + f"; load avg {r['loadavg_1m'][1]:.0f}"
     )
+
+
+def _errors(r: dict) -> int:
+    return r["errors_500"] + r["errors_503"] + sum(r["other"].values())
+
+
+LABELS = {"ours_default": "default config (tile cache on)", "ours_nocache": "tile cache off"}
 
 
 def report_rows(res: dict) -> list[tuple[str, str, str, str, str, str]]:
     """(benchmark, ours, other, ratio, target, verdict) rows of the report table."""
     runs, rows = res["runs"], []
     for n in CLIENTS:
-        ours, tipg = runs[f"ours_common_{n}"], runs[f"tipg_common_{n}"]
-        speedup = round(ours["throughput_rps"] / tipg["throughput_rps"], 2) if tipg["ok"] else None
-        errors = ours["errors_500"] + ours["errors_503"] + sum(ours["other"].values())
-        if n == 50:
-            target, met = "≥ 2× tipg, 0 errors", speedup is not None and speedup >= 2 and not errors
-        else:
-            target = "0× 500; 503 + Retry-After < 1 s"
-            met = _overload_ok(ours)
-        label = f"load {n} clients, items+tiles ({res['workers']} workers each)"
-        verdict = "met" if met else "missed"
-        rows.append(
-            (label, _line(ours), "tipg " + _line(tipg), f"{speedup}× tipg", target, verdict)
-        )
-        full = runs[f"ours_full_{n}"]
-        full_errors = full["errors_500"] + full["errors_503"] + sum(full["other"].values())
-        ok = _overload_ok(full) and (n != 50 or full_errors == 0)
-        rows.append(
-            (
-                f"load {n} clients, full mix (+checks, overlaps, progress)",
-                _line(full),
-                "tipg: no such routes",
-                "",
-                "0 errors" if n == 50 else "0× 500; 503 + Retry-After < 1 s",
-                "met" if ok else "missed",
+        tipg = runs[f"tipg_common_{n}"]
+        for name, label in LABELS.items():
+            ours = runs[f"{name}_common_{n}"]
+            speedup = (
+                round(ours["throughput_rps"] / tipg["throughput_rps"], 2) if tipg["ok"] else None
             )
-        )
+            if n == 50:
+                target = "≥ 2× tipg, 0 errors"
+                met = speedup is not None and speedup >= 2 and not _errors(ours)
+            else:
+                target, met = "0× 500; 503 + Retry-After < 1 s", _overload_ok(ours)
+            rows.append((
+                f"load {n} clients, items+tiles, {label} ({res['workers']} workers each)",
+                _line(ours), "tipg " + _line(tipg), f"{speedup}× tipg", target,
+                "met" if met else "missed",
+            ))  # fmt: skip
+        full = runs[f"ours_default_full_{n}"]
+        ok = _overload_ok(full) and (n != 50 or not _errors(full))
+        rows.append((
+            f"load {n} clients, full mix (+checks, overlaps, progress), default config",
+            _line(full), "tipg: no such routes", "",
+            "0 errors" if n == 50 else "0× 500; 503 + Retry-After < 1 s",
+            "met" if ok else "missed",
+        ))  # fmt: skip
     return rows
 
 
 def _overload_ok(r: dict) -> bool:
-    slow_503 = r["503_p99_ms"] is not None and r["503_p99_ms"] >= 1000
+    slow_503 = r["503_max_ms"] is not None and r["503_max_ms"] >= 1000
     return not r["errors_500"] and not r["503_without_retry_after"] and not slow_503

@@ -5,7 +5,7 @@ run. Target: each request <= 1.5 x its bare SQL.
     python -m bench.overhead --database-url postgresql://postgres@127.0.0.1:5432/rm_bench_0_1 \\
         --data bench/data/0.1
 
-Not part of bench/run.py (yet): the report row is for the lead to add.
+Also ``python -m bench.run … --only overhead`` (a row each in the table of ratios).
 """
 
 from __future__ import annotations
@@ -106,3 +106,24 @@ if __name__ == "__main__":
     p.add_argument("--repeats", type=int, default=100)
     a = p.parse_args()
     print(json.dumps(run(a.database_url, a.data, a.repeats), indent=1))
+
+
+ROWS = (
+    ("small_tile", "small tile (z12 pits) ÷ its bare SQL"),
+    ("one_item", "one-feature item ÷ its bare SQL"),
+)
+
+
+def report_rows(res: dict) -> list[tuple[str, str, str, str, str, str]]:
+    """(benchmark, ours, other, ratio, target, verdict) rows of the report table."""
+    out = []
+    for key, label in ROWS:
+        r = res[key]
+        ratio = r["ratio_service_over_sql"]
+        out.append((
+            f"request overhead: {label}",
+            f"{r['service']['median_s'] * 1000:.2f} ms (p95 {r['service']['p95_s'] * 1000:.2f})",
+            f"bare SQL {r['bare_sql']['median_s'] * 1000:.2f} ms",
+            f"{ratio}× its SQL", "≤ 1.5×", "met" if ratio <= 1.5 else "missed",
+        ))  # fmt: skip
+    return out

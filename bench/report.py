@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench.load import report_rows as load_rows
+from bench.overhead import report_rows as overhead_rows
 
 NOT_MEASURED = "not measured"
 
@@ -250,6 +251,7 @@ def rows(r: dict) -> list[tuple[str, str, str, str, str, str]]:
         ("tiles", _tile_rows),
         ("overlaps", _overlap_rows),
         ("import", _import_rows),
+        ("overhead", overhead_rows),
         ("load", load_rows),
     )
     for key, section_rows in sections:

@@ -23,11 +23,13 @@ import httpx
 import psycopg
 import pyogrio
 
-from bench import explain, imports, items, load, memory, overlaps, servers, tiles
+from bench import explain, imports, items, load, memory, overhead, overlaps, servers, tiles
 from bench.report import markdown, ratio_table
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ("items", "memory", "tiles", "overlaps", "import", "explain", "load")
+BENCHMARKS = ("items", "memory", "tiles", "overlaps", "import", "explain", "overhead", "load")
+# These start servers of their own (after the shared single-process ones have stopped).
+OWN_SERVERS = ("overhead", "load")
 
 
 def machine() -> dict:
@@ -64,15 +66,20 @@ def layer_counts(database_url: str) -> dict[str, int]:
         return dict(conn.execute("SELECT layer, count(*) FROM features GROUP BY layer").fetchall())
 
 
-def _run_load(a, manifest: dict, logs: Path, result: dict) -> None:
-    print("== load", file=sys.stderr, flush=True)
-    try:
-        result["results"]["load"] = load.run(
-            a.database_url, manifest["hotspots"], logs, a.load_seconds
-        )
-    except Exception as exc:
-        result["errors"]["load"] = f"{type(exc).__name__}: {exc}"
-        traceback.print_exc()
+def _run_own_servers(a, manifest: dict, logs: Path, result: dict, only: set[str]) -> None:
+    steps = {
+        "overhead": lambda: overhead.run(a.database_url, a.data, a.overhead_repeats),
+        "load": lambda: load.run(a.database_url, manifest["hotspots"], logs, a.load_seconds),
+    }
+    for name in OWN_SERVERS:
+        if name not in only:
+            continue
+        print(f"== {name}", file=sys.stderr, flush=True)
+        try:
+            result["results"][name] = steps[name]()
+        except Exception as exc:
+            result["errors"][name] = f"{type(exc).__name__}: {exc}"
+            traceback.print_exc()
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -83,6 +90,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--full-repeats", type=int, default=3, help="timed whole-layer downloads")
     p.add_argument("--only", default=",".join(BENCHMARKS))
     p.add_argument("--load-seconds", type=float, default=20.0, help="per load run")
+    p.add_argument("--overhead-repeats", type=int, default=200, help="alternated requests")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     return p.parse_args(argv)
 
@@ -168,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     ):
         steps = _steps(a, client, ours, tipg, counts, manifest)
         for name in BENCHMARKS:
-            if name not in only or name == "load":
+            if name not in only or name in OWN_SERVERS:
                 continue
             print(f"== {name}", file=sys.stderr, flush=True)
             try:
@@ -177,8 +185,7 @@ def main(argv: list[str] | None = None) -> int:
                 result["errors"][name] = f"{type(exc).__name__}: {exc}"
                 traceback.print_exc()
     client.close()
-    if "load" in only:  # its own multi-worker servers, once the single-process ones stopped
-        _run_load(a, manifest, logs, result)
+    _run_own_servers(a, manifest, logs, result, only)
     result["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
     _write(a.out, result)
     return 1 if result["errors"] else 0

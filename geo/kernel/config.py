@@ -40,8 +40,9 @@ class Settings(BaseSettings):
     pool_size: int = Field(10, ge=1, le=100)
     # Connections beyond pool_size under a burst (None: as many as pool_size).
     pool_max_overflow: int | None = Field(None, ge=0, le=100)
-    # How long a request waits for a pooled connection before it is answered 503.
-    pool_timeout_s: float = Field(2.0, gt=0, le=60)
+    # How long an admitted request waits for a pooled connection before it is answered 503:
+    # the backstop behind admission (max_queue_wait_s), which refuses at once beyond it.
+    pool_timeout_s: float = Field(5.0, gt=0, le=60)
     # A pooled connection idle this long is pinged before use (geo.kernel.pool_ping).
     pool_ping_idle_s: float = Field(10.0, ge=0, le=3600)
     retry_after_s: int = Field(2, ge=1, description="Retry-After of a 503 when the pool is full")
@@ -51,9 +52,15 @@ class Settings(BaseSettings):
     read_statement_timeout_ms: int = Field(30_000, ge=0, description="GET/HEAD requests")
     write_statement_timeout_ms: int = Field(60_000, ge=0, description="POST/PUT/PATCH/DELETE")
     import_statement_timeout_ms: int = Field(600_000, ge=0, description="…/import uploads")
-    # Requests a worker works on at once; more are answered 503 at once (None: twice the
-    # pool), so an overload is refused in milliseconds instead of queueing for the pool.
+    # Admission (app/admission.py): a request is taken only while its expected wait for a
+    # pooled connection (measured hold times) is within max_queue_wait_s, and never beyond
+    # max_in_flight requests per worker (None: 8 x the pool's connections); the rest are
+    # answered 503 + Retry-After at once instead of queueing. Default 0.5 s, a tenth of the
+    # pool timeout, so an estimate that is off several times (a saturated CPU) still does
+    # not end in a late 503; of 0.5, 1 and 2 s it gave the most throughput and the fastest
+    # refusals in the load benchmark (BENCHMARKS.md, Load).
     max_in_flight: int | None = Field(None, ge=1, le=10_000)
+    max_queue_wait_s: float = Field(0.5, gt=0, le=60)
     items_default_limit: int = Field(100, ge=1, le=10_000)
     items_max_limit: int = Field(10_000, ge=1, le=100_000)
     # numberMatched is only reported when counting finishes within this budget.
@@ -134,9 +141,14 @@ class Settings(BaseSettings):
         return [psycopg_url(u.strip()) for u in self.database_read_urls.split(",") if u.strip()]
 
     @property
-    def in_flight_limit(self) -> int:
+    def pool_capacity(self) -> int:
+        """Connections a worker's pool opens at most (size + overflow)."""
         overflow = self.pool_size if self.pool_max_overflow is None else self.pool_max_overflow
-        return self.max_in_flight or 2 * (self.pool_size + overflow)
+        return self.pool_size + overflow
+
+    @property
+    def in_flight_limit(self) -> int:
+        return self.max_in_flight or 8 * self.pool_capacity
 
     @property
     def worker_count(self) -> int:

@@ -3,7 +3,9 @@ commands and tests use the sync one."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -101,6 +103,7 @@ def set_write_context(
 
 
 _STATEMENT_TIMEOUT_SQL = text("SELECT set_config('statement_timeout', :ms, false)")
+_TIMEOUT_KEY = "rm_statement_timeout_ms"  # the session value set on a pooled connection
 
 
 def statement_timeout(ms: int) -> dict[str, str]:
@@ -130,17 +133,24 @@ class RequestConnection:
         retry_after: int = 2,
         statement_timeout_ms: int = 0,
         replicas: ReplicaSet | None = None,
+        read_only: bool = False,
     ):
         self.engine = engine
         self.retry_after = retry_after
         self.statement_timeout_ms = statement_timeout_ms
+        # A GET/HEAD: its open read transaction is ended with COMMIT, not ROLLBACK (close).
+        self.read_only = read_only
         # Set for read-only requests that may be served by a streaming replica.
         self.replicas = replicas
         self.node: str | None = None  # "primary" or "replica" once connected
         self._conn: AsyncConnection | None = None
+        self._taken_at = 0.0
+        # For admission control: how long the request waited for and held its connection.
+        self.waited_s = self.held_s = 0.0
 
     async def get(self) -> AsyncConnection:
         if self._conn is None:
+            asked_at = time.perf_counter()
             conn = None
             if self.replicas is not None:
                 conn = await self.replicas.connect(self.retry_after)
@@ -149,16 +159,26 @@ class RequestConnection:
                 conn = await checkout(self.engine, self.retry_after)
                 self.node = "primary"
             try:
-                # Set at every checkout: a pooled connection keeps the previous request's.
-                await conn.execute(
-                    _STATEMENT_TIMEOUT_SQL, statement_timeout(self.statement_timeout_ms)
-                )
-                await conn.commit()  # session-level: it outlives this transaction
+                await self._set_statement_timeout(conn)
             except BaseException:
                 await conn.close()
                 raise
             self._conn = conn
+            self._taken_at = time.perf_counter()
+            self.waited_s += self._taken_at - asked_at
         return self._conn
+
+    async def _set_statement_timeout(self, conn: AsyncConnection) -> None:
+        """The route class's timeout, session-level. A pooled connection keeps the value the
+        last request set (remembered in its ``info``, which a replaced connection starts
+        without), so it is sent only when it changes: most requests are reads, and setting
+        it every time was three round trips (BEGIN, set_config, COMMIT) per request."""
+        if conn.info.get(_TIMEOUT_KEY) == self.statement_timeout_ms:
+            return
+        conn.info.pop(_TIMEOUT_KEY, None)
+        await conn.execute(_STATEMENT_TIMEOUT_SQL, statement_timeout(self.statement_timeout_ms))
+        await conn.commit()  # session-level: it outlives this transaction
+        conn.info[_TIMEOUT_KEY] = self.statement_timeout_ms
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
@@ -176,11 +196,20 @@ class RequestConnection:
         async with conn.begin():
             yield conn
 
-    async def close(self) -> None:
+    async def close(self, succeeded: bool = False) -> None:
+        """Gives the connection back. After a read that ``succeeded`` its open transaction
+        is ended with COMMIT, which for a read is what ROLLBACK would do, except that psycopg
+        forgets its prepared statements on ROLLBACK (and sends DEALLOCATE ALL): the hot
+        statements of reads would never stay prepared. Anything else is rolled back."""
         conn, self._conn = self._conn, None
         if conn is None:
             return
+        self.held_s += time.perf_counter() - self._taken_at
         try:
+            if succeeded and self.read_only and conn.in_transaction():
+                # On failure: rolled back and, if broken, invalidated by close() below.
+                with contextlib.suppress(DBAPIError):
+                    await conn.commit()
             await conn.close()  # rolls back what is still open, returns it to the pool
         except DBAPIError as exc:
             # The database went away under it (a restart): SQLAlchemy has invalidated it

@@ -32,7 +32,7 @@ class NotEditable(ServiceError):
     code = "MethodNotAllowed"
 
 
-def editable(coll: CollectionDep) -> Collection:
+async def editable(coll: CollectionDep) -> Collection:
     if coll.kind != "feature" or coll.id in SPECIAL_SOURCES:
         raise NotEditable(f"collection {coll.id!r} is read-only here")
     return coll
