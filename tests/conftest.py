@@ -20,12 +20,12 @@ from sqlalchemy import Engine
 from app.main import create_app
 from geo.kernel import db
 from geo.kernel.config import Settings
-from geo.samples.load import load_samples
 from tests.fresh_db import (
     client_for,
-    create_database,
     drop_database,
+    drop_template,
     fresh_database,
+    migrated_database,
     table_counts,
     url_for,
 )
@@ -33,18 +33,18 @@ from tests.fresh_db import (
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _template_database() -> Iterator[None]:
+    """The template that fresh databases are copied from goes at the end of the run."""
+    yield
+    drop_template()
+
+
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """The run's database: migrated to head and loaded with the sample layers."""
-    name = create_database()
-    url = url_for(name)
-    settings = Settings(database_url=url)
-    db.upgrade(settings)
-    engine = db.sync_engine(settings)
-    with engine.begin() as conn:
-        load_samples(conn)
-    engine.dispose()
-    yield url
+    name = migrated_database()
+    yield url_for(name)
     drop_database(name)
 
 
