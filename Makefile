@@ -58,7 +58,7 @@ system-test-deps:
 
 # The tests make throwaway databases of their own: they need PostGIS, not the dev database.
 test: $(VENV)/.installed postgis web system-test-deps lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
 # Style, formatting and the import contracts of ARCHITECTURE.md (pyproject: tool.importlinter).
 lint: $(VENV)/.installed

@@ -20,12 +20,12 @@ from sqlalchemy import Engine
 from app.main import create_app
 from geo.kernel import db
 from geo.kernel.config import Settings
-from geo.samples.load import load_samples
 from tests.fresh_db import (
     client_for,
-    create_database,
     drop_database,
+    drop_template,
     fresh_database,
+    migrated_database,
     table_counts,
     url_for,
 )
@@ -33,18 +33,72 @@ from tests.fresh_db import (
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# --- running on two workers (make test: pytest -n 2 --dist loadfile) --------------------------
+
+# The files that took longest (pytest --durations on the 2-core machine), handed out first so
+# that the two workers finish at about the same time; the rest follow in collection order.
+SLOW_FILES = (
+    "tests/files/test_imports_exports.py",
+    "tests/trust/test_stream_faults.py",
+    "tests/scale/test_db_restart.py",
+    "tests/trust/test_fuzz_openapi.py",
+    "tests/ops/test_metrics.py",
+    "tests/kernel/test_auth.py",
+    "tests/trust/test_restart_keeps_data.py",
+    "tests/edits/test_edits.py",
+    "tests/trust/test_statement_timeouts.py",
+    "tests/scale/test_replicas.py",
+    "tests/migrations/test_migrations.py",
+    "tests/ops/test_backup_drill.py",
+)
+BROWSER = "tests/browser"
+
+
+def _unit(nodeid: str) -> str:
+    """The work unit of a test: its file, or the browser package as a whole."""
+    path = nodeid.split("::")[0]
+    return BROWSER if path.startswith(BROWSER + "/") else path
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile``, with the browser tests as one unit: a file runs whole on one worker
+    (its module fixtures are set up once, its tests keep their order), and the browser tests
+    run together on one worker (one Chromium, one live server) while the other worker takes
+    the other files. (Marks and ``--dist loadgroup`` would say the same, but xdist 3.8 names
+    the groups through an attribute pytest 9.2 no longer reads.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FileScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _unit(nodeid)
+
+    return FileScheduling(config, log)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """On a worker: the browser unit and then the slowest files first (with
+    ``--no-loadscope-reorder`` xdist hands units out in this order). Without xdist the
+    order stays as collected."""
+    if not hasattr(config, "workerinput"):
+        return
+    rank = {path: i for i, path in enumerate((BROWSER, *SLOW_FILES))}
+    items.sort(key=lambda item: rank.get(_unit(item.nodeid), len(rank)))  # stable
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _template_database() -> Iterator[None]:
+    """The template that fresh databases are copied from goes at the end of the run."""
+    yield
+    drop_template()
+
+
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """The run's database: migrated to head and loaded with the sample layers."""
-    name = create_database()
-    url = url_for(name)
-    settings = Settings(database_url=url)
-    db.upgrade(settings)
-    engine = db.sync_engine(settings)
-    with engine.begin() as conn:
-        load_samples(conn)
-    engine.dispose()
-    yield url
+    name = migrated_database()
+    yield url_for(name)
     drop_database(name)
 
 
@@ -95,7 +149,7 @@ def live_server(database_url: str, tmp_path_factory) -> Iterator[str]:
             stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # start-up: imports are slow on a loaded machine
     while time.monotonic() < deadline:
         try:
             if httpx.get(base + "/healthz", timeout=1).status_code == 200:

@@ -14,7 +14,9 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import psutil
 from sqlalchemy import text
 
 from tests.notify.conftest import FUKANG, insert_pit
@@ -51,6 +53,18 @@ def wait_for(condition, timeout: float = 30.0) -> None:
             return
         time.sleep(0.1)
     raise AssertionError("timed out")
+
+
+def running(worker: subprocess.Popen, database_url: str) -> bool:
+    """The worker holds a database connection: it has set its SIGTERM handler (it does so
+    before it connects), so a SIGTERM now is a graceful stop, not the default kill that a
+    worker still importing at start-up would get."""
+    try:
+        conns = psutil.Process(worker.pid).net_connections(kind="tcp")
+    except psutil.NoSuchProcess:
+        return False
+    port = urlsplit(database_url).port or 5432
+    return any(c.raddr and c.raddr.port == port for c in conns)
 
 
 def _subscribe(client, users, http, endpoint) -> int:
@@ -109,6 +123,7 @@ def test_worker_killed_mid_delivery_delivers_each_event_once(
     workers = [start_worker(settings.database_url, notify_settings) for _ in range(2)]
     try:
         wait_for(lambda: [s for s, _ in statuses()] == ["delivered"] * 3)
+        wait_for(lambda: all(running(w, settings.database_url) for w in workers))
     finally:
         for w in workers:
             w.send_signal(signal.SIGTERM)

@@ -71,7 +71,7 @@ def server(primary: Cluster, tmp_path_factory) -> Iterator[tuple[str, subprocess
             return False
 
     try:
-        wait_until(ready, timeout=60)
+        wait_until(ready, timeout=120)  # start-up: imports are slow on a loaded machine
     except AssertionError:
         proc.kill()
         pytest.fail(f"the server did not become ready: {log.read_text()[-3000:]}")

@@ -58,7 +58,7 @@ def server() -> Iterator[tuple[str, str, object]]:
             )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 120  # start-up: imports are slow on a loaded machine
             while time.monotonic() < deadline:
                 try:
                     if httpx.get(base + "/healthz", timeout=1).status_code == 200:
