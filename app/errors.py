@@ -14,6 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geo.kernel.errors import ServiceError, from_database
+from geo.kernel.pool_ping import suspect
 
 log = logging.getLogger("restoration_map")
 
@@ -85,6 +86,10 @@ async def _db_down(request: Request, exc: OperationalError):
     if getattr(exc.orig, "sqlstate", None) == "57014":  # a statement timeout
         return await _db_error(request, exc)
     log.error("database unavailable: %s", exc)
+    # The others in the pool may be dead too (a restart): ping them before their next use.
+    engine = getattr(request.app.state, "engine", None)
+    if engine is not None:
+        suspect(engine.sync_engine.pool)
     return error_response(
         503, "DatabaseUnavailable", "the database is not answering", {"Retry-After": "5"}
     )

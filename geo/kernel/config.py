@@ -43,8 +43,11 @@ class Settings(BaseSettings):
     # How long an admitted request waits for a pooled connection before it is answered 503:
     # the backstop behind admission (max_queue_wait_s), which refuses at once beyond it.
     pool_timeout_s: float = Field(5.0, gt=0, le=60)
-    # A pooled connection idle this long is pinged before use (geo.kernel.pool_ping).
-    pool_ping_idle_s: float = Field(10.0, ge=0, le=3600)
+    # A pooled connection idle this long is pinged before use (geo.kernel.pool_ping). Under
+    # load connections are reused within milliseconds and never pinged; after a database
+    # restart, a worker that served nothing meanwhile still holds dead ones: 1 s keeps a
+    # user's first request after the restart from finding one (tests/scale/test_db_restart).
+    pool_ping_idle_s: float = Field(1.0, ge=0, le=3600)
     retry_after_s: int = Field(2, ge=1, description="Retry-After of a 503 when the pool is full")
     # Statement timeouts per route class (0: none). A statement that runs longer is cancelled
     # and the request answered 503 + Retry-After. A streamed page or export is many short

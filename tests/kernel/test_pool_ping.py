@@ -9,7 +9,7 @@ import time
 
 from sqlalchemy import Engine, text
 
-from geo.kernel import db
+from geo.kernel import db, pool_ping
 from geo.kernel.config import Settings
 
 PID = text("SELECT pg_backend_pid()")
@@ -57,3 +57,27 @@ def test_a_connection_used_a_moment_ago_is_not_pinged(settings: Settings, engine
 
     first, second, failed = asyncio.run(run())
     assert failed and second != first
+
+
+def test_suspect_has_every_connection_pinged(settings: Settings, engine: Engine):
+    """After "database unavailable" (app.errors calls suspect()), connections used a moment
+    ago are pinged too: backends killed by a restart while their connections sat in the pool
+    are replaced before a request gets them."""
+
+    async def hold_two(eng) -> list[int]:
+        async with eng.connect() as a, eng.connect() as b:
+            return [(await c.execute(PID)).scalar_one() for c in (a, b)]
+
+    async def run() -> tuple[list[int], list[int]]:
+        eng = db.async_engine(settings.model_copy(update={"pool_size": 2, "pool_ping_idle_s": 60}))
+        try:
+            first = await hold_two(eng)
+            for pid in first:
+                _kill(engine, pid)
+            pool_ping.suspect(eng.sync_engine.pool)
+            return first, await hold_two(eng)
+        finally:
+            await eng.dispose()
+
+    first, second = asyncio.run(run())
+    assert not set(second) & set(first)

@@ -136,7 +136,8 @@ def test_database_restart_under_load_is_503_then_recovers(server, primary):
     assert seen[503] > 0, seen  # the outage was seen, and answered 503
     # Recovered by itself: no restart of the service, every route answers again.
     for path in MIX:
-        assert httpx.get(base + path, timeout=30).status_code == 200, path
+        r = httpx.get(base + path, timeout=30)
+        assert r.status_code == 200, (path, r.text, dict(r.headers))
     assert httpx.get(base + "/readyz", timeout=5).status_code == 200
     assert proc.poll() is None
     text = log.read_text()
