@@ -19,25 +19,9 @@ from tests.pg_cluster import run_async, wait_until
 
 @pytest.fixture(scope="module")
 def narrow_server(database_url: str, tmp_path_factory) -> Iterator[str]:
-    port = _free_port()
-    log = tmp_path_factory.mktemp("admission") / "server.log"
-    env = {**os.environ, "DATABASE_URL": database_url, "RM_WORKERS": "1", "RM_MAX_IN_FLIGHT": "3"}
-    cmd = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return httpx.get(base + "/healthz", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    try:
-        wait_until(up, timeout=60)
-    except AssertionError:
-        proc.kill()
-        pytest.fail(f"the server did not start: {log.read_text()[-3000:]}")
+    proc, base = _server(
+        database_url, tmp_path_factory.mktemp("admission"), {"RM_MAX_IN_FLIGHT": "3"}
+    )
     yield base
     proc.terminate()
     proc.wait(20)
