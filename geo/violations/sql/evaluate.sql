@@ -52,27 +52,16 @@ EXCEPTION WHEN others THEN
     RETURN NULL;
 END $$;
 
--- g without the parts that lie in features of layer `lay` (NULL: g unchanged). A rule with
--- an outside_layer does not apply there because another law governs it (e.g. cropland in a
--- wetland park is a wetland-law matter, not a Grassland-Law one).
-CREATE OR REPLACE FUNCTION rm_minus_layer(g geometry, lay text) RETURNS geometry
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN lay IS NULL OR g IS NULL THEN g ELSE coalesce(
-        (SELECT ST_Multi(ST_CollectionExtract(ST_Difference(g, ST_Union(e.geom)),
-                                              ST_Dimension(g) + 1))
-         FROM features e
-         WHERE e.layer = lay AND e.geom && g AND ST_Intersects(e.geom, g)
-         HAVING count(*) > 0),
-        g)
-    END
-$$;
-
 -- Rules are versions of a prohibition (`family`), each with the period its legal text was in
 -- force (valid_from .. valid_to, both inclusive, NULL = open). A (subject, protected) pair is
 -- judged under the version in force at its detection date: the subject's detected_on
 -- attribute, else the date an earlier violation of the family recorded, else today.
 CREATE OR REPLACE FUNCTION rm_evaluate(p_ids bigint[], p_layers text[], p_rules bigint[])
-RETURNS TABLE (action text, n bigint) LANGUAGE plpgsql AS $$
+RETURNS TABLE (action text, n bigint) LANGUAGE plpgsql
+-- JIT off: PostGIS functions carry high costs, so an import's evaluation passes
+-- jit_above_cost and spent 2.5-3 s of 10 compiling (50,000 patches, EXPLAIN ANALYZE)
+-- for no gain in the geometry work that is its time. BENCHMARKS.md, "Import".
+SET jit = off AS $$
 DECLARE
     v_cause text := nullif(current_setting('rm.actor', true), '');
     v_outside bigint[];
@@ -152,35 +141,65 @@ BEGIN
              WHERE v.subject_id = x.sid AND v.protected_id IS NOT DISTINCT FROM x.pid
                AND vr.family = r.family
              ORDER BY v.resolved_at IS NOT NULL, v.id DESC LIMIT 1),
-            current_date) AS day) d
+            current_date) AS day OFFSET 0) d  -- OFFSET 0: computed once, not per reference
         WHERE (r.valid_from IS NULL OR d.day >= r.valid_from)
           AND (r.valid_to IS NULL OR d.day <= r.valid_to)
     ),
-    shaped AS (
+    shaped AS MATERIALIZED (
+        -- materialized: each geometry is computed once per pair, not once per reference
         SELECT x.rule_id, x.sid, x.pid, x.detected_on, r.severity, r.min_area_m2, r.predicate,
                s.layer AS slayer, s.code AS scode, s.region_code, s.area_m2 AS sarea,
                p.layer AS player, p.code AS pcode, p.area_m2 AS parea,
                s.sample OR coalesce(p.sample, false) AS sample,
-               rm_minus_layer(rm_violation_geom(s.geom, p.geom, r.predicate, r.distance_m),
-                              r.outside_layer) AS g,
-               CASE WHEN p.id IS NOT NULL
-                    THEN ST_Distance(s.geom::geography, p.geom::geography) END AS dist
+               p.id IS NULL AND o.geom IS NULL AS whole_subject,
+               CASE WHEN o.geom IS NULL THEN b.g
+                    ELSE ST_Multi(ST_CollectionExtract(ST_Difference(b.g, o.geom),
+                                                       ST_Dimension(b.g) + 1)) END AS g,
+               -- a pair found by ST_Intersects is 0 m apart: no geodesic distance to compute
+               CASE WHEN p.id IS NULL THEN NULL
+                    WHEN r.predicate = 'dwithin'
+                    THEN ST_Distance(s.geom::geography, p.geom::geography)
+                    ELSE 0 END AS dist
         FROM dated x
         JOIN scope r ON r.id = x.rule_id
         JOIN features s ON s.id = x.sid
         LEFT JOIN features p ON p.id = x.pid
+        CROSS JOIN LATERAL (
+            SELECT rm_violation_geom(s.geom, p.geom, r.predicate, r.distance_m) AS g OFFSET 0) b
+        -- A rule with an outside_layer does not apply where that layer's features are,
+        -- because another law governs there (e.g. cropland in a wetland park is a
+        -- wetland-law matter, not a Grassland-Law one): those parts are cut away. Probed
+        -- with the subject, which holds the broken part.
+        LEFT JOIN LATERAL (
+            SELECT ST_Union(e.geom) AS geom FROM features e
+            WHERE e.layer = r.outside_layer AND e.geom && s.geom
+              AND ST_Intersects(e.geom, s.geom)) o ON true
     ),
     found AS (
-        SELECT sh.*, a.area FROM shaped sh
-        CROSS JOIN LATERAL (SELECT coalesce(ST_Area(sh.g::geography), 0) AS area) a
+        -- with the violation the pair already has, if any (an index probe per pair): which
+        -- rows are new, changed or gone is then decided without joining two CTEs, which
+        -- the planner believes hold one row each and would join by a nested loop
+        -- (quadratic: 126 s to resolve the 38,061 violations of 50,000 deleted patches).
+        SELECT sh.*, a.area, e.id AS vid, e.status AS vstatus, e.resolved_at AS vresolved
+        FROM shaped sh
+        -- the whole subject breaks the rule: its area is already stored
+        CROSS JOIN LATERAL (
+            SELECT CASE WHEN sh.whole_subject THEN sh.sarea
+                        ELSE coalesce(ST_Area(sh.g::geography), 0) END AS area OFFSET 0) a
+        LEFT JOIN LATERAL (
+            SELECT v.id, v.status, v.resolved_at FROM violations v
+            WHERE v.rule_id = sh.rule_id AND v.subject_id = sh.sid
+              AND v.protected_id IS NOT DISTINCT FROM sh.pid) e ON true
         WHERE NOT ST_IsEmpty(sh.g) AND a.area >= sh.min_area_m2
     ),
     existing AS (
-        SELECT v.id, v.rule_id, v.subject_id, v.protected_id, v.status, v.resolved_at
+        SELECT v.id, v.status, v.resolved_at, v.subject_id, v.protected_id, r.enabled, r.code
         FROM violations v JOIN scope r ON r.id = v.rule_id
         WHERE p_ids IS NULL OR v.subject_id = ANY(p_ids) OR v.protected_id = ANY(p_ids)
     ),
-    upserted AS (
+    inserted AS (
+        -- a pair that a concurrent transaction recorded first keeps that record (and its
+        -- event); everything else found and not yet recorded is new
         INSERT INTO violations AS v (
             rule_id, subject_id, subject_layer, subject_code, protected_id, protected_layer,
             protected_code, geom, area_m2, share_of_subject, share_of_protected, distance_m,
@@ -188,16 +207,19 @@ BEGIN
         SELECT f.rule_id, f.sid, f.slayer, f.scode, f.pid, f.player, f.pcode, f.g, f.area,
                f.area / nullif(f.sarea, 0), f.area / nullif(f.parea, 0), f.dist,
                f.severity, f.region_code, f.detected_on, f.sample
-        FROM found f
-        ON CONFLICT (rule_id, subject_id, protected_id) DO UPDATE SET
-            subject_layer = EXCLUDED.subject_layer, subject_code = EXCLUDED.subject_code,
-            protected_layer = EXCLUDED.protected_layer, protected_code = EXCLUDED.protected_code,
-            geom = EXCLUDED.geom, area_m2 = EXCLUDED.area_m2,
-            share_of_subject = EXCLUDED.share_of_subject,
-            share_of_protected = EXCLUDED.share_of_protected,
-            distance_m = EXCLUDED.distance_m, severity = EXCLUDED.severity,
-            region_code = EXCLUDED.region_code,
-            detected_on = EXCLUDED.detected_on, sample = EXCLUDED.sample,
+        FROM found f WHERE f.vid IS NULL
+        ON CONFLICT (rule_id, subject_id, protected_id) DO NOTHING
+        RETURNING v.id, v.status
+    ),
+    changed AS (
+        UPDATE violations v SET
+            subject_layer = f.slayer, subject_code = f.scode,
+            protected_layer = f.player, protected_code = f.pcode,
+            geom = f.g, area_m2 = f.area,
+            share_of_subject = f.area / nullif(f.sarea, 0),
+            share_of_protected = f.area / nullif(f.parea, 0),
+            distance_m = f.dist, severity = f.severity, region_code = f.region_code,
+            detected_on = f.detected_on, sample = f.sample,
             resolved_at = NULL,
             -- An accepted-and-closed problem that reappears in the data is reopened (回头看);
             -- every other status stays (a dismissed record stays dismissed: an inspector
@@ -207,56 +229,53 @@ BEGIN
             status_changed_at = CASE WHEN v.resolved_at IS NOT NULL AND v.status = 'closed'
                                      THEN now() ELSE v.status_changed_at END,
             updated_at = now()
-        WHERE v.resolved_at IS NOT NULL
-           OR (v.subject_code, v.protected_code, v.geom, v.severity, v.region_code,
-               v.distance_m, v.share_of_protected, v.detected_on, v.sample)
-              IS DISTINCT FROM
-              (EXCLUDED.subject_code, EXCLUDED.protected_code, EXCLUDED.geom, EXCLUDED.severity,
-               EXCLUDED.region_code, EXCLUDED.distance_m, EXCLUDED.share_of_protected,
-               EXCLUDED.detected_on, EXCLUDED.sample)
-        RETURNING v.id, v.status
+        FROM found f
+        WHERE v.id = f.vid
+          AND (v.resolved_at IS NOT NULL
+               OR (v.subject_code, v.protected_code, v.geom, v.severity, v.region_code,
+                   v.distance_m, v.share_of_protected, v.detected_on, v.sample)
+                  IS DISTINCT FROM
+                  (f.scode, f.pcode, f.g, f.severity, f.region_code, f.dist,
+                   f.area / nullif(f.parea, 0), f.detected_on, f.sample))
+        RETURNING v.id, v.status, f.vstatus AS from_status, f.vresolved IS NOT NULL AS was_resolved
     ),
     gone AS (
         SELECT e.id, e.status,
-               CASE WHEN NOT r.enabled THEN 'rule ' || r.code || ' was disabled'
+               CASE WHEN NOT e.enabled THEN 'rule ' || e.code || ' was disabled'
                     WHEN NOT EXISTS (SELECT 1 FROM features s WHERE s.id = e.subject_id)
                       THEN 'subject feature was deleted'
                     WHEN e.protected_id IS NOT NULL
                          AND NOT EXISTS (SELECT 1 FROM features p WHERE p.id = e.protected_id)
                       THEN 'protected feature was deleted'
-                    ELSE 'the data no longer breaks rule ' || r.code END AS why
-        FROM existing e JOIN scope r ON r.id = e.rule_id
-        -- NOT IN over hashable keys: a hashed subplan whatever the planner thinks `found`
-        -- holds (a NOT EXISTS with IS NOT DISTINCT FROM was a nested loop: 724 million
-        -- comparisons, 272 s, for a 50,000-row import).
+                    ELSE 'the data no longer breaks rule ' || e.code END AS why
+        FROM existing e
+        -- NOT IN over ids: a hashed subplan whatever the planner thinks `found` holds
         WHERE e.resolved_at IS NULL
-          AND (e.rule_id, e.subject_id, coalesce(e.protected_id, 0)) NOT IN (
-              SELECT f.rule_id, f.sid, coalesce(f.pid, 0) FROM found f)
+          AND e.id NOT IN (SELECT f.vid FROM found f WHERE f.vid IS NOT NULL)
     ),
     resolved AS (
         UPDATE violations v SET resolved_at = now(), updated_at = now()
         FROM gone g WHERE v.id = g.id
-        RETURNING v.id
+        RETURNING v.id, g.status, g.why
     ),
     events AS (
         INSERT INTO violation_events (violation_id, action, from_status, to_status, actor,
                                       cause_actor, note)
-        SELECT u.id,
-               CASE WHEN e.id IS NULL THEN 'detected' ELSE 'redetected_by_data' END,
-               e.status, u.status, 'system', v_cause,
-               CASE WHEN e.id IS NULL THEN 'detected by rule evaluation'
-                    ELSE 'the data breaks the rule again' END
-        FROM upserted u LEFT JOIN existing e ON e.id = u.id
-        WHERE e.id IS NULL OR e.resolved_at IS NOT NULL
+        SELECT i.id, 'detected', NULL, i.status, 'system', v_cause,
+               'detected by rule evaluation'
+        FROM inserted i
         UNION ALL
-        SELECT g.id, 'resolved_by_data', g.status, g.status, 'system', v_cause, g.why
-        FROM gone g JOIN resolved r ON r.id = g.id
+        SELECT c.id, 'redetected_by_data', c.from_status, c.status, 'system', v_cause,
+               'the data breaks the rule again'
+        FROM changed c WHERE c.was_resolved
+        UNION ALL
+        SELECT r.id, 'resolved_by_data', r.status, r.status, 'system', v_cause, r.why
+        FROM resolved r
         RETURNING violation_events.action
     )
     SELECT ev.action, count(*) FROM events ev GROUP BY ev.action
     UNION ALL
-    SELECT 'updated', count(*) FROM upserted u JOIN existing e ON e.id = u.id
-    WHERE e.resolved_at IS NULL;
+    SELECT 'updated', count(*) FROM changed c WHERE NOT c.was_resolved;
 END $$;
 
 -- Trigger functions: the ids and layers a statement touched, from its transition tables.
