@@ -157,6 +157,8 @@ def run(database_url: str, hotspots, logs: Path, seconds: float = 20.0) -> dict:
     database = urlsplit(database_url).path.lstrip("/")
     out: dict = {"workers": workers, "seconds_per_run": seconds, "warmup_s": WARMUP_S,
                  "ours_env": OURS_ENV, "generator": GENERATOR, "runs": {}}  # fmt: skip
+    # settings taken from the environment (servers.ours passes it on): say which were set
+    out["ours_env_inherited"] = {k: v for k, v in os.environ.items() if k.startswith("RM_")}
     partial = logs / "load-partial.json"  # each run kept as it ends (a killed run shows it)
     # Interleaved (each client count: every contender in turn), so drift in a shared
     # machine's load hits all alike; a server is started for each run and stopped after it.

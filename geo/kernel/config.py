@@ -58,12 +58,13 @@ class Settings(BaseSettings):
     # Admission (app/admission.py): a request is taken only while its expected wait for a
     # pooled connection (measured hold times) is within max_queue_wait_s, and never beyond
     # max_in_flight requests per worker (None: 8 x the pool's connections); the rest are
-    # answered 503 + Retry-After at once instead of queueing. Default 0.5 s, a tenth of the
-    # pool timeout, so an estimate that is off several times (a saturated CPU) still does
-    # not end in a late 503; of 0.5, 1 and 2 s it gave the most throughput and the fastest
-    # refusals in the load benchmark (BENCHMARKS.md, Load).
+    # answered 503 + Retry-After at once instead of queueing. Default 2 s: at scale 1.0 on
+    # two cores, 50 clients got 25 x 503 with 0.5 s, 7 with 1 s and none with 2 s, while
+    # 200 clients were still refused within 51 ms (default config; BENCHMARKS.md, Session 4).
+    # Well under the pool timeout, so an estimate that is off (a saturated CPU) seldom ends
+    # in a late 503.
     max_in_flight: int | None = Field(None, ge=1, le=10_000)
-    max_queue_wait_s: float = Field(0.5, gt=0, le=60)
+    max_queue_wait_s: float = Field(2.0, gt=0, le=60)
     items_default_limit: int = Field(100, ge=1, le=10_000)
     items_max_limit: int = Field(10_000, ge=1, le=100_000)
     # numberMatched is only reported when counting finishes within this budget.
