@@ -139,6 +139,7 @@ def _measure(base: str, pid: int, database: str, urls: list[str], clients: int, 
 # The contenders: ours as configured by default (its tile cache on) and with the tile cache
 # off (every tile built, like tipg, which has no cache), and tipg.
 CONTENDERS = ("ours_default", "tipg", "ours_nocache")
+INHERITED_SETTINGS = ("RM_MAX_", "RM_POOL_", "RM_WORKERS", "RM_TILE_CACHE", "RM_RETRY_AFTER")
 
 
 def _server(name: str, database_url: str, logs: Path, workers: int):
@@ -157,8 +158,11 @@ def run(database_url: str, hotspots, logs: Path, seconds: float = 20.0) -> dict:
     database = urlsplit(database_url).path.lstrip("/")
     out: dict = {"workers": workers, "seconds_per_run": seconds, "warmup_s": WARMUP_S,
                  "ours_env": OURS_ENV, "generator": GENERATOR, "runs": {}}  # fmt: skip
-    # settings taken from the environment (servers.ours passes it on): say which were set
-    out["ours_env_inherited"] = {k: v for k, v in os.environ.items() if k.startswith("RM_")}
+    # the pool and admission settings taken from the environment (servers.ours passes it
+    # on); not every RM_ variable: keys and tokens must not end up in a result file
+    out["ours_env_inherited"] = {
+        k: v for k, v in os.environ.items() if k.startswith(INHERITED_SETTINGS)
+    }
     partial = logs / "load-partial.json"  # each run kept as it ends (a killed run shows it)
     # Interleaved (each client count: every contender in turn), so drift in a shared
     # machine's load hits all alike; a server is started for each run and stopped after it.

@@ -58,20 +58,22 @@ def _most_rows_discarded(plans: list[str]) -> int:
     return max(found, default=0)
 
 
-INSERT = f"""
+def _insert(n: int) -> str:
+    """n cropland patches without approval, 0.0015° squares on a 40-column grid."""
+    return f"""
 INSERT INTO features (layer, code, properties, geom)
 SELECT 'grassland_occupations', 'LIN-' || i,
        '{{"approval_status": "none", "purpose": "farming"}}'::jsonb,
        ST_Multi(ST_MakeEnvelope(80.0 + (i % 40) * 0.002, 41.0 + (i / 40) * 0.002,
                                 80.0015 + (i % 40) * 0.002, 41.0015 + (i / 40) * 0.002, 4326))
-FROM generate_series(1, {N}) i
+FROM generate_series(1, {n}) i
 """
 
 
 def test_a_batch_is_evaluated_without_quadratic_joins(engine):
     with engine.begin() as conn:
         conn.execute(text("LOAD 'auto_explain'"))
-        inserted = _plans(conn, INSERT)
+        inserted = _plans(conn, _insert(N))
         detected = conn.execute(
             text(
                 "SELECT r.code, count(*) FROM violations v JOIN violation_rules r"
@@ -125,40 +127,40 @@ def test_a_batch_is_evaluated_without_quadratic_joins(engine):
     assert _most_rows_discarded(deleted) < 100 * N
 
 
+def _no_approval_violation(conn) -> tuple[int, bool]:
+    """LIN-1's violation of GRASSLAND-NO-APPROVAL: its id, and whether it is live."""
+    return conn.execute(
+        text(
+            "SELECT v.id, v.resolved_at IS NULL FROM violations v JOIN violation_rules r"
+            " ON r.id = v.rule_id WHERE v.subject_code = 'LIN-1'"
+            " AND r.code = 'GRASSLAND-NO-APPROVAL'"
+        )
+    ).one()
+
+
+def _set_approval(conn, status: str) -> None:
+    conn.execute(
+        text(
+            "UPDATE features SET properties = properties"
+            " || jsonb_build_object('approval_status', CAST(:s AS text)) WHERE code = 'LIN-1'"
+        ),
+        {"s": status},
+    )
+
+
 def test_a_violation_that_comes_back_is_the_same_record(engine):
     """The UPDATE path of the rewrite: resolved by the data, then found again."""
     with engine.begin() as conn:
-        conn.execute(text(INSERT.replace(f"generate_series(1, {N})", "generate_series(1, 3)")))
-        ids = lambda: conn.execute(  # noqa: E731
-            text(
-                "SELECT v.id, v.resolved_at IS NULL FROM violations v JOIN violation_rules r"
-                " ON r.id = v.rule_id WHERE v.subject_code = 'LIN-1'"
-                " AND r.code = 'GRASSLAND-NO-APPROVAL'"
-            )
-        ).one()
-        first, live = ids()
+        conn.execute(text(_insert(3)))
+        first, live = _no_approval_violation(conn)
         assert live
-        conn.execute(
-            text(
-                'UPDATE features SET properties = properties || \'{"approval_status": "approved"}\''
-                " WHERE code = 'LIN-1'"
-            )
-        )
-        assert ids() == (first, False)
-        conn.execute(
-            text(
-                'UPDATE features SET properties = properties || \'{"approval_status": "none"}\''
-                " WHERE code = 'LIN-1'"
-            )
-        )
-        assert ids() == (first, True)
-        actions = (
-            conn.execute(
-                text("SELECT action FROM violation_events WHERE violation_id = :v ORDER BY id"),
-                {"v": first},
-            )
-            .scalars()
-            .all()
-        )
-        assert actions == ["detected", "resolved_by_data", "redetected_by_data"]
+        _set_approval(conn, "approved")
+        assert _no_approval_violation(conn) == (first, False)
+        _set_approval(conn, "none")
+        assert _no_approval_violation(conn) == (first, True)
+        actions = conn.execute(
+            text("SELECT action FROM violation_events WHERE violation_id = :v ORDER BY id"),
+            {"v": first},
+        ).scalars()
+        assert list(actions) == ["detected", "resolved_by_data", "redetected_by_data"]
         conn.rollback()
