@@ -153,7 +153,15 @@ def _lines(kind: str, p: dict[str, Any], lang: str) -> list[tuple[str, str | Non
             ("rule", f"{rule} ({p.get('rule_code')})"),
             ("severity", sev),
             ("region", _region(p, lang)),
-            ("subject", f"{_layer(p.get('subject_layer'), lang)} {p.get('subject_code')}"),
+            # an import's detections come as one event per rule and county: a count, no code
+            (
+                "subject",
+                " ".join(
+                    filter(None, (_layer(p.get("subject_layer"), lang), p.get("subject_code")))
+                ),
+            ),
+            ("count", p.get("count")),
+            ("file", p.get("file")),
             ("protected", p.get("protected_code")),
             ("area", area(p.get("area_m2"), lang)),
             ("status", status),

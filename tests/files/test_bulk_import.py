@@ -125,6 +125,38 @@ def test_bulk_and_row_paths_agree(tmp_path, sample_pits, write_settings, write_e
             {"m": mid},
         ).scalar_one()
         assert per_row == len(sample_pits)
+        assert_violations_audited(conn, audit_before, mid, len(row_v))
+
+
+def assert_violations_audited(conn, audit_before: int, mid: int, row_path_count: int) -> None:
+    """The violations the bulk import (audit ids audit_before..mid) detected have ONE audit
+    event naming exactly them; the per-row import after it, one per violation. Each keeps
+    its own `detected` event (violations_of compares them)."""
+    vaudit = conn.execute(
+        text(
+            "SELECT a.op, a.after->>'file' AS file, (a.after->>'count')::int AS n, (SELECT"
+            "  array_agg(v.id ORDER BY v.id)::text FROM violations v"
+            "  WHERE v.subject_code LIKE 'BK-%' AND a.row_ids @> v.id) AS named"
+            " FROM audit_log a WHERE a.id > :a AND a.id <= :m"
+            " AND a.table_name = 'violations'"
+        ),
+        {"a": audit_before, "m": mid},
+    ).all()
+    bk_vids, bk_n = conn.execute(
+        text(
+            "SELECT array_agg(id ORDER BY id)::text, count(*) FROM violations"
+            " WHERE subject_code LIKE 'BK-%'"
+        )
+    ).one()
+    assert [(e.op, e.file, e.named, e.n) for e in vaudit] == [("IMPORT", "BK.gpkg", bk_vids, bk_n)]
+    row_vaudit = conn.execute(
+        text(
+            "SELECT count(*) FROM audit_log WHERE id > :m AND op = 'INSERT'"
+            " AND table_name = 'violations'"
+        ),
+        {"m": mid},
+    ).scalar_one()
+    assert row_vaudit == row_path_count
 
 
 def _history(client, fid: int) -> list[dict]:

@@ -10,6 +10,7 @@ import uuid
 import pytest
 from sqlalchemy import text
 
+from geo.notify.messages import render
 from geo.notify.schedule import prune, scan_tasks
 from tests.notify.conftest import CHANGJI, deliveries, insert_pit, pit_inside, subscribe
 
@@ -222,3 +223,56 @@ def test_an_import_is_one_event_per_county(notify_db, notify_client, users):
         (2, "mining_pits", CHANGJI)
     ]
     assert payloads[0]["actor"] == "editor"
+
+
+def test_an_imports_detections_are_one_event_per_rule_and_county(notify_db, notify_client, users):
+    _, engine = notify_db
+    with engine.connect() as conn:
+        pits = [pit_inside(conn, ZONE, offset) for offset in (0.0, 0.0005, 0.001)]
+    far = {"type": "Polygon", "coordinates": [[[80, 40], [80.1, 40], [80.1, 40.1], [80, 40]]]}
+    county = subscribe(notify_client, users["editor"], regions=[CHANGJI]).json()["id"]
+    here = subscribe(notify_client, users["editor"], area=pits[0]).json()["id"]
+    away = subscribe(notify_client, users["editor"], area=far).json()["id"]
+    collection = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": g,
+                "properties": {"code": f"PIT-BULKV-{n}", "mineral": "coal", "legacy": True},
+            }
+            for n, g in enumerate(pits)
+        ],
+    }
+    r = notify_client.post(
+        "/collections/mining_pits/import",
+        files={"file": ("bulk-pits.geojson", json.dumps(collection).encode())},
+        headers=users["editor"],
+    )
+    assert r.status_code == 200 and r.json()["inserted"] == 3, r.text
+    with engine.connect() as conn:
+        detected = conn.execute(
+            text(
+                "SELECT r.code, v.region_code, count(*), round(sum(v.area_m2)::numeric, 1)"
+                " FROM violations v JOIN violation_rules r ON r.id = v.rule_id"
+                " WHERE v.subject_code LIKE 'PIT-BULKV-%' GROUP BY 1, 2 ORDER BY 1, 2"
+            )
+        ).all()
+        got = conn.execute(
+            text(
+                "SELECT e.payload FROM notify_deliveries d JOIN notify_events e"
+                " ON e.id = d.event_id WHERE d.subscription_id = :s ORDER BY 1"
+            ),
+            {"s": county},
+        ).scalars()
+        payloads = sorted(got, key=lambda p: (p["rule_code"], p["region_code"]))
+    assert detected and all(n == 3 for _, _, n, _ in detected)  # each pit breaks each rule
+    # one event per rule and county, carrying the count and area of what it stands for
+    assert [(p["rule_code"], p["region_code"], p["count"], p["area_m2"]) for p in payloads] == [
+        (c, rc, n, float(a)) for c, rc, n, a in detected
+    ]
+    assert all(p["file"] == "bulk-pits.geojson" and "violation_id" not in p for p in payloads)
+    assert [k for k, _, _ in deliveries(engine, here)] == ["violation.new"] * len(detected)
+    assert deliveries(engine, away) == []
+    msg = render("violation.new", payloads[0], "2026-12-04", "en", "http://h")
+    assert ("Features", "3") in msg.lines and msg.link.startswith("http://h/map#15/")

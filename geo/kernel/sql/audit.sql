@@ -8,7 +8,9 @@
 -- features) is audited as ONE event per statement and layer: op IMPORT, the ids of its rows
 -- in row_ids (a multirange), no per-row copy. The state each row was imported with is the
 -- `before` of its next audit entry, or the row itself while it has none (geo.catalog.history
--- and the as_of source read it so). Nothing is skipped: the setting only changes the form.
+-- and the as_of source read it so). The violations the import's rule evaluation detects (in
+-- the same statement) are audited the same way, one event per subject layer; their own
+-- history is their violation_events. Nothing is skipped: the setting only changes the form.
 
 CREATE OR REPLACE FUNCTION rm_audit() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -30,6 +32,15 @@ BEGIN
                                   'first_id', min(n.id), 'last_id', max(n.id)),
                range_agg(int8range(n.id, n.id, '[]'))
         FROM new_rows n GROUP BY n.layer ORDER BY n.layer;
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'INSERT' AND bulk IS NOT NULL AND TG_TABLE_NAME = 'violations' THEN
+        INSERT INTO audit_log (table_name, row_id, op, actor, user_id, after, row_ids)
+        SELECT TG_TABLE_NAME, 'import', 'IMPORT', actor, uid,
+               jsonb_build_object('layer', n.subject_layer, 'file', bulk, 'count', count(*),
+                                  'first_id', min(n.id), 'last_id', max(n.id)),
+               range_agg(int8range(n.id, n.id, '[]'))
+        FROM new_rows n GROUP BY n.subject_layer ORDER BY n.subject_layer;
         RETURN NULL;
     END IF;
     IF NOT has_geom THEN

@@ -61,8 +61,13 @@ CREATE OR REPLACE FUNCTION rm_notify_position(g geometry) RETURNS jsonb LANGUAGE
 $$;
 
 -- Violations: new (detected), reopened (closed problem back in the data, or re-inspection),
--- any other lifecycle step is a status change.
+-- any other lifecycle step is a status change. The violations an import detects (rm.bulk is
+-- set for its one INSERT, geo.files.load) are announced per rule and county: one event with
+-- their count, total area and geometries (a collection, so a subscription's area matches
+-- exactly as it would one by one), not tens of thousands of messages for one file.
 CREATE OR REPLACE FUNCTION rm_notify_violation_events() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    bulk text := nullif(current_setting('rm.bulk', true), '');
 BEGIN
     INSERT INTO notify_events (kind, region_code, layers, severity, geom, ref, payload)
     SELECT CASE WHEN n.action = 'detected' THEN 'violation.new'
@@ -85,7 +90,37 @@ BEGIN
     JOIN violations v ON v.id = n.violation_id
     JOIN violation_rules r ON r.id = v.rule_id
     LEFT JOIN regions g ON g.code = v.region_code
+    WHERE bulk IS NULL OR n.action <> 'detected'
     ORDER BY n.id;
+    IF bulk IS NOT NULL THEN
+        INSERT INTO notify_events (kind, region_code, layers, severity, geom, ref, payload)
+        SELECT 'violation.new', x.region_code, x.layers, x.severity, x.geom,
+               'import:' || bulk || ':' || x.rule_code || ':' || coalesce(x.region_code, '-'),
+               x.payload || jsonb_build_object('position', rm_notify_position(x.geom))
+        FROM (
+            SELECT v.region_code, v.severity, r.code AS rule_code, min(n.id) AS first_event,
+                   array_remove(ARRAY[v.subject_layer, v.protected_layer], NULL) AS layers,
+                   ST_Collect(v.geom) AS geom,
+                   jsonb_build_object(
+                       'action', 'detected', 'count', count(*), 'file', bulk,
+                       'first_violation_id', min(v.id), 'last_violation_id', max(v.id),
+                       'to_status', min(n.to_status),
+                       'actor', min(coalesce(n.cause_actor, n.actor)), 'note', min(n.note),
+                       'rule_code', r.code, 'rule_name', r.name,
+                       'rule_name_zh', coalesce(r.name_zh, r.name), 'severity', v.severity,
+                       'subject_layer', v.subject_layer, 'protected_layer', v.protected_layer,
+                       'area_m2', round(sum(v.area_m2)::numeric, 1),
+                       'region_code', v.region_code, 'region_name', g.name,
+                       'region_name_en', g.name_en) AS payload
+            FROM new_rows n
+            JOIN violations v ON v.id = n.violation_id
+            JOIN violation_rules r ON r.id = v.rule_id
+            LEFT JOIN regions g ON g.code = v.region_code
+            WHERE n.action = 'detected'
+            GROUP BY r.id, v.region_code, v.severity, v.subject_layer, v.protected_layer, g.code
+        ) x
+        ORDER BY x.first_event;
+    END IF;
     RETURN NULL;
 END $$;
 
