@@ -8,6 +8,7 @@ import json
 import uuid
 
 import pytest
+from shapely.geometry import box, mapping, shape
 from sqlalchemy import text
 
 from geo.notify.messages import render
@@ -233,6 +234,11 @@ def test_an_imports_detections_are_one_event_per_rule_and_county(notify_db, noti
     county = subscribe(notify_client, users["editor"], regions=[CHANGJI]).json()["id"]
     here = subscribe(notify_client, users["editor"], area=pits[0]).json()["id"]
     away = subscribe(notify_client, users["editor"], area=far).json()["id"]
+    # inside the extent of the pits (octagons), outside every one of them
+    x0, y0, x1, y1 = shape(pits[-1]).bounds
+    dx, dy = (x1 - x0) / 20, (y1 - y0) / 20
+    corner = subscribe(notify_client, users["editor"], area=mapping(box(x1 - dx, y1 - dy, x1, y1)))
+    corner = corner.json()["id"]
     collection = {
         "type": "FeatureCollection",
         "features": [
@@ -273,6 +279,6 @@ def test_an_imports_detections_are_one_event_per_rule_and_county(notify_db, noti
     ]
     assert all(p["file"] == "bulk-pits.geojson" and "violation_id" not in p for p in payloads)
     assert [k for k, _, _ in deliveries(engine, here)] == ["violation.new"] * len(detected)
-    assert deliveries(engine, away) == []
+    assert deliveries(engine, away) == deliveries(engine, corner) == []
     msg = render("violation.new", payloads[0], "2026-12-04", "en", "http://h")
     assert ("Features", "3") in msg.lines and msg.link.startswith("http://h/map#15/")

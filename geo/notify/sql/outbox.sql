@@ -33,7 +33,16 @@ LANGUAGE sql AS $$
           AND (s.layers IS NULL OR cardinality(e.layers) = 0 OR s.layers && e.layers)
           AND (s.min_severity IS NULL OR e.severity IS NULL
                OR rm_notify_severity_rank(e.severity) >= rm_notify_severity_rank(s.min_severity))
-          AND (s.area IS NULL OR e.geom IS NULL OR ST_Intersects(s.area, e.geom))
+          AND (s.area IS NULL OR e.geom IS NULL OR (ST_Intersects(s.area, e.geom)
+               -- an import's detections (one event per rule and county, geom their extent):
+               -- the area must meet one of the violations themselves
+               AND (NOT e.payload ? 'first_violation_id' OR EXISTS (
+                   SELECT 1 FROM violations v JOIN violation_rules r ON r.id = v.rule_id
+                   WHERE v.id BETWEEN (e.payload->>'first_violation_id')::bigint
+                                  AND (e.payload->>'last_violation_id')::bigint
+                     AND r.code = e.payload->>'rule_code'
+                     AND v.region_code IS NOT DISTINCT FROM e.region_code
+                     AND ST_Intersects(s.area, v.geom)))))
           AND (e.kind <> 'task.due'
                OR (e.payload->>'deadline')::date - current_date <= s.due_within_days)
         ORDER BY e.id, s.id
@@ -63,9 +72,13 @@ $$;
 -- Violations: new (detected), reopened (closed problem back in the data, or re-inspection),
 -- any other lifecycle step is a status change. The violations an import detects (rm.bulk is
 -- set for its one INSERT, geo.files.load) are announced per rule and county: one event with
--- their count, total area and geometries (a collection, so a subscription's area matches
--- exactly as it would one by one), not tens of thousands of messages for one file.
-CREATE OR REPLACE FUNCTION rm_notify_violation_events() RETURNS trigger LANGUAGE plpgsql AS $$
+-- their count, total area, id range and extent (a subscription's area is matched against
+-- the violations themselves, rm_notify_deliver_to), not tens of thousands of messages for
+-- one file. Copying every violation's geometry into the outbox cost as much as the
+-- per-violation events did (BENCHMARKS.md, "Session 5").
+CREATE OR REPLACE FUNCTION rm_notify_violation_events() RETURNS trigger LANGUAGE plpgsql
+-- the grouping sorts one small row per violation: in memory
+SET work_mem = '64MB' AS $$
 DECLARE
     bulk text := nullif(current_setting('rm.bulk', true), '');
 BEGIN
@@ -100,7 +113,7 @@ BEGIN
         FROM (
             SELECT v.region_code, v.severity, r.code AS rule_code, min(n.id) AS first_event,
                    array_remove(ARRAY[v.subject_layer, v.protected_layer], NULL) AS layers,
-                   ST_Collect(v.geom) AS geom,
+                   ST_SetSRID(ST_Extent(ST_Envelope(v.geom))::geometry, 4326) AS geom,
                    jsonb_build_object(
                        'action', 'detected', 'count', count(*), 'file', bulk,
                        'first_violation_id', min(v.id), 'last_violation_id', max(v.id),
