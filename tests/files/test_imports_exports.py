@@ -120,6 +120,24 @@ def test_geojson_import_and_partial_mode(write_client, write_engine, keys, tmp_p
     assert count(write_engine, "GJ") == 9
 
 
+def test_empty_cells_are_absent_attributes(write_client, write_engine, keys):
+    """A null (an empty cell) is no attribute: a required one is missing, an optional one
+    is not stored, not a JSON null (the checks and the insert both see it stripped)."""
+    df = pits(3, "NUL")
+    df["town"] = ["Hutubi", None, None]
+    df.loc[2, "mineral"] = None
+    raw = df.to_json().encode()
+    bad = upload(write_client, keys["ed"], "nulls.geojson", raw)
+    assert bad.status_code == 422
+    assert bad.json()["rejected"] == [{"row": 3, "reason": "mineral: required"}]
+    ok = upload(write_client, keys["ed"], "nulls.geojson", raw, mode="partial")
+    assert ok.status_code == 200 and ok.json()["inserted"] == 2, ok.text
+    with write_engine.connect() as conn:
+        rows = conn.execute(text("SELECT code, properties FROM features WHERE code LIKE 'NUL-%'"))
+        props = {code: p for code, p in rows}
+    assert props["NUL-0"]["town"] == "Hutubi" and "town" not in props["NUL-1"]
+
+
 def test_gbk_shapefile_without_cpg(write_client, write_engine, keys, tmp_path):
     df = pits(5, "GBK")
     df["town"] = "玛纳斯镇"
