@@ -103,6 +103,11 @@ def run(database_url: str, data_dir: Path, repeats: int) -> dict:
     # No warm-up run: each run is a fresh process on a 100,000-row file; the first is as
     # representative as the others (and a scale-1.0 service import takes minutes).
     res = alternate(contenders, repeats, warmup=0)
+    # Every run imported and deleted 100,000 rows: 2 x repeats x 100,000 dead rows in
+    # features (three times that in feature_generalised) left for the benchmarks that
+    # follow (overhead, load) to read past. Production's autovacuum removes them; this
+    # machine runs without it (BENCHMARKS.md, session 5).
+    conn.execute("VACUUM ANALYZE features, feature_generalised, feature_parts, violations")
     conn.close()
     out = {"features": n, "service_import_available": available}
     for k, v in res.items():
