@@ -10,6 +10,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -114,8 +116,9 @@ def run(database_url: str, data_dir: Path, repeats: int) -> dict:
         out[k] = {kk: vv for kk, vv in v.items() if kk != "result"}
         out[k]["features_per_s"] = round(n / v["median_s"])
     out["stand_in_over_ogr2ogr"] = ratio(res["stand_in"]["median_s"], res["ogr2ogr"]["median_s"])
-    out["insert_plan"] = insert_plan(database_url, path)
-    checks = mandated_checks(database_url, path)
+    with staged(database_url, path):
+        out["insert_plan"] = insert_plan(database_url)
+        checks = mandated_checks(database_url)
     out["mandated_checks"] = checks
     out["mandated_floor_over_ogr2ogr"] = ratio(
         res["ogr2ogr"]["median_s"] + checks["median_s"], res["ogr2ogr"]["median_s"]
@@ -127,43 +130,48 @@ def run(database_url: str, data_dir: Path, repeats: int) -> dict:
     return out
 
 
-def insert_plan(database_url: str, path: Path) -> str:
-    """EXPLAIN ANALYZE of the INSERT … SELECT into features (rolled back): it shows where a
-    bulk write into the features table spends its time, trigger included."""
+@contextmanager
+def staged(database_url: str, path: Path) -> Iterator[None]:
+    """The import file in ``bench_stage.<LAYER>`` by ogr2ogr, dropped afterwards."""
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("CREATE SCHEMA IF NOT EXISTS bench_stage")
     ogr2ogr(database_url, path, f"bench_stage.{LAYER}", LAYER)
+    try:
+        yield
+    finally:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute(f"DROP TABLE bench_stage.{LAYER}")
+
+
+def insert_plan(database_url: str) -> str:
+    """EXPLAIN ANALYZE of the INSERT … SELECT of the staged rows into features (rolled
+    back): it shows where a bulk write into the features table spends its time, triggers
+    included."""
     with psycopg.connect(database_url) as conn:
         rows = conn.execute(
             "EXPLAIN (ANALYZE, BUFFERS) " + insert_from_stage_sql(conn, LAYER),
             {"layer": LAYER, "source": "bench import plan"},
         ).fetchall()
         conn.rollback()
-        conn.execute(f"DROP TABLE bench_stage.{LAYER}")
-        conn.commit()
     return "\n".join(r[0] for r in rows)
 
 
 # The per-feature work any import that keeps the service's checks must do, whatever its
 # design: validity, the ellipsoidal area and the county of every row. Timed as one SQL
 # statement over the rows ogr2ogr staged, it is a lower bound on (import - ogr2ogr).
-MANDATED_CHECKS_SQL = """SELECT count(*) FILTER (WHERE ST_IsValid(geom)),
+MANDATED_CHECKS_SQL = f"""SELECT count(*) FILTER (WHERE ST_IsValid(geom)),
        sum(ST_Area(geom::geography)), count(rm_county_of(geom))
-FROM bench_stage.{table}"""
+FROM bench_stage.{LAYER}"""
 
 
-def mandated_checks(database_url: str, path: Path, repeats: int = 3) -> dict:
-    """Seconds of :data:`MANDATED_CHECKS_SQL` over the import file staged by ogr2ogr
-    (median of ``repeats``, the same session): the floor under the import's ratio."""
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute("CREATE SCHEMA IF NOT EXISTS bench_stage")
-    ogr2ogr(database_url, path, f"bench_stage.{LAYER}", LAYER)
+def mandated_checks(database_url: str, repeats: int = 3) -> dict:
+    """Seconds of :data:`MANDATED_CHECKS_SQL` over the staged rows (median of ``repeats``,
+    the same session): the floor under the import's ratio."""
     times = []
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("SET jit = off")  # as rm_evaluate runs; PostGIS costs trigger JIT
         for _ in range(repeats):
             t0 = time.perf_counter()
-            conn.execute(MANDATED_CHECKS_SQL.format(table=LAYER)).fetchone()
+            conn.execute(MANDATED_CHECKS_SQL).fetchone()
             times.append(time.perf_counter() - t0)
-        conn.execute(f"DROP TABLE bench_stage.{LAYER}")
     return {"median_s": sorted(times)[len(times) // 2], "runs_s": times}
