@@ -6,6 +6,7 @@ from typing import Any
 
 from bench.load import report_rows as load_rows
 from bench.overhead import report_rows as overhead_rows
+from bench.timing import ratio
 
 NOT_MEASURED = "not measured"
 
@@ -62,18 +63,19 @@ def _tile_rows(t: dict) -> list[tuple]:
     for z in (6, 8, 10, 12):
         row = t[f"z{z}"]
         if "ours" in row:
-            out.append(
-                (
-                    f"tile p50 z{z}{warm}",
-                    _ms(row["ours"]["p50_s"]),
-                    f"tipg {_ms(row['tipg']['p50_s'])}",
-                    f"{row['p50_ratio_ours_over_tipg']}× tipg's time",
-                    "≤ 0.8×",
-                    "n/a: cache hits"
-                    if warm
-                    else _verdict(row["p50_ratio_ours_over_tipg"], 0.8, False),
+            # The target holds for the median and for p95 (issue 14): a row each.
+            for stat in ("p50", "p95"):
+                r = ratio(row["ours"][f"{stat}_s"], row["tipg"][f"{stat}_s"])
+                out.append(
+                    (
+                        f"tile {stat} z{z}{warm}",
+                        _ms(row["ours"][f"{stat}_s"]),
+                        f"tipg {_ms(row['tipg'][f'{stat}_s'])}",
+                        f"{r}× tipg's time",
+                        "≤ 0.8×",
+                        "n/a: cache hits" if warm else _verdict(r, 0.8, False),
+                    )
                 )
-            )
         else:
             tp = row.get("tipg", {})
             out.append(
