@@ -37,22 +37,40 @@ class Source:
     refetch_by_id: bool = True
     # Zoom-banded simplified copies live in feature_generalised (geo/tiles/sql/generalised.sql).
     generalised: bool = False
-    # A vector tile's properties built directly: 'id' and properties_sql's keys except
-    # geo.tiles.mvt.DROPPED_PROPERTIES, the same object as the tiles' generic expression
-    # (which builds properties_sql and removes keys again: a jsonb copy per key). None: generic.
-    tile_properties_sql: str | None = None
+    # A vector tile's attributes as typed columns, (name, SQL over t), a jsonb one expanded
+    # key by key: 'id' and properties_sql's keys except geo.tiles.mvt.DROPPED_PROPERTIES.
+    # ST_AsMVT encodes typed columns faster than the same keys built into one jsonb object
+    # (BENCHMARKS.md, session 6). Empty: the generic jsonb expression.
+    tile_columns: tuple[tuple[str, str], ...] = ()
+    # The columns of t that tile_columns read (and "geom"): tiles carry them from the id
+    # pick instead of reading each kept row again by id.
+    tile_carry: tuple[str, ...] = ()
 
 
 # What feature_source's properties_sql gives, with 'id' and without source, updated_at and
-# created_at (geo.tiles.mvt.DROPPED_PROPERTIES); attributes named like them are removed only
-# when present (tests/tiles/test_generalised.py compares the two expressions' tiles).
-_FEATURE_TILE_PROPERTIES = (
-    "jsonb_build_object('id', t.id, 'code', t.code, 'name', t.name, 'region_code', t.region_code,"
-    " 'area_ha', round((t.area_m2 / 10000)::numeric, 4))"
-    " || CASE WHEN t.properties ?| array['source', 'updated_at', 'created_at']"
-    " THEN t.properties - 'source' - 'updated_at' - 'created_at' ELSE t.properties END"
-    " || CASE WHEN t.sample THEN '{\"sample\": true}'::jsonb ELSE '{}'::jsonb END"
+# created_at (geo.tiles.mvt.DROPPED_PROPERTIES). A layer attribute named like a column is
+# left out of tiles, where the column's value is the one sent (attribute schemas of feature
+# layers are closed, and writes keep code, name, region_code and area_ha out of attributes;
+# tests/tiles/test_generalised.py compares with the generic expression's tiles).
+_TILE_COLUMN_NAMES = ("id", "code", "name", "region_code", "area_ha", "sample")
+_TILE_LEFT_OUT = ", ".join(
+    f"'{k}'" for k in ("source", "updated_at", "created_at", *_TILE_COLUMN_NAMES)
 )
+_FEATURE_TILE_COLUMNS = (
+    ("id", "t.id"),
+    ("code", "t.code"),
+    ("name", "t.name"),
+    ("region_code", "t.region_code"),
+    ("area_ha", "round((t.area_m2 / 10000)::numeric, 4)::float8"),
+    # sample data says so in every item, tile and popup; NULL: no tag at all
+    ("sample", "CASE WHEN t.sample THEN true END"),
+    (
+        "properties",
+        f"CASE WHEN t.properties ?| array[{_TILE_LEFT_OUT}]"
+        f" THEN t.properties - array[{_TILE_LEFT_OUT}] ELSE t.properties END",
+    ),
+)
+_FEATURE_TILE_CARRY = ("id", "code", "name", "region_code", "area_m2", "sample", "properties")
 
 
 def feature_source(layer: str) -> Source:
@@ -71,7 +89,8 @@ def feature_source(layer: str) -> Source:
         columns={"code": "t.code", "name": "t.name", "region_code": "t.region_code"},
         json_column="t.properties",
         params={"layer": layer},
-        tile_properties_sql=_FEATURE_TILE_PROPERTIES,
+        tile_columns=_FEATURE_TILE_COLUMNS,
+        tile_carry=_FEATURE_TILE_CARRY,
         extra_queryables={
             "area_ha": ("(t.area_m2 / 10000)", "number", "Area (ha), measured on the ellipsoid"),
             "updated_at": ("t.updated_at", "datetime", "Last change"),

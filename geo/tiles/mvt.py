@@ -98,15 +98,20 @@ _BOUNDS = f"""bounds AS (
 )"""
 
 
-def _columns(src: Source, lean: bool = True) -> tuple[str, str]:
-    """The MVT feature id and the properties a tile carries: the Source's own tile
-    expression when it has one (and ``lean``), else built from its properties."""
+def _columns(src: Source, lean: bool = True) -> tuple[str, list[tuple[str, str]]]:
+    """The MVT feature id and the attribute columns a tile carries, as (name, SQL over t):
+    the Source's typed tile columns when it has them (and ``lean``), else one jsonb built
+    from its properties (ST_AsMVT expands a jsonb column key by key)."""
     fid = f"{src.id_sql}::bigint" if src.id_is_int else "NULL::bigint"
-    if lean and src.tile_properties_sql:
-        return fid, src.tile_properties_sql
+    if lean and src.tile_columns:
+        return fid, list(src.tile_columns)
     drop = "".join(f" - '{k}'" for k in DROPPED_PROPERTIES)
     props = f"jsonb_build_object('id', {src.id_sql}) || (({src.properties_sql}){drop})"
-    return fid, props
+    return fid, [("props", props)]
+
+
+def _select(columns: list[tuple[str, str]]) -> str:
+    return ", ".join(f"{sql} AS {name}" for name, sql in columns)
 
 
 def _candidates(src: Source, select: str) -> str:
@@ -118,12 +123,12 @@ def _candidates(src: Source, select: str) -> str:
     LIMIT :cap + 1"""
 
 
-def _final(shaped: str) -> str:
+def _final(shaped: str, names: list[str]) -> str:
     # OFFSET 0 keeps "geom IS NOT NULL" from being pushed into the join, where the planner
     # would compute ST_AsMVTGeom twice per row (once to filter, once for the tile).
     return f"""SELECT (SELECT count(*) FROM picked) AS n,
        (SELECT ST_AsMVT(s, :layer, {EXTENT}, 'geom', 'fid')
-        FROM (SELECT fid, props, geom FROM ({shaped}
+        FROM (SELECT fid, {", ".join(names)}, geom FROM ({shaped}
               OFFSET 0) sh WHERE geom IS NOT NULL) s) AS mvt"""
 
 
@@ -140,37 +145,64 @@ def tile_sql(
     candidates (at most cap + 1: more than cap means truncated) and the MVT layer's bytes,
     so a combined tile can concatenate the layers of several collections. ``ids_first`` and
     ``generalised`` default to what the Source allows (tests compare the plans); ``lean``
-    False builds properties generically even where the Source has a tile expression."""
+    False builds properties generically even where the Source has typed tile columns."""
     src = coll.source
-    fid, props = _columns(src, lean)
+    fid, columns = _columns(src, lean)
+    names = [name for name, _ in columns]
+    head = f"WITH {_BOUNDS},\npicked AS MATERIALIZED (\n"
     if not (src.refetch_by_id if ids_first is None else ids_first):
         # A derived relation (e.g. a layer as of a past instant): one pass.
         picked = _candidates(
-            src, f"{src.id_sql} AS k, {fid} AS fid, {props} AS props, {src.geom_sql} AS geom"
+            src, f"{src.id_sql} AS k, {fid} AS fid, {_select(columns)}, {src.geom_sql} AS geom"
         )
-        shaped = f"""SELECT p.fid, p.props,
+        shaped = f"""SELECT p.fid, {", ".join("p." + n for n in names)},
                ST_AsMVTGeom(ST_Simplify(ST_Transform(p.geom, 3857), :tol, true),
                             b.env, {EXTENT}, {BUFFER}, true) AS geom
         FROM (SELECT * FROM picked ORDER BY k LIMIT :cap) p, bounds b"""
-        return f"WITH {_BOUNDS},\npicked AS MATERIALIZED (\n{picked}\n)\n{_final(shaped)}"
+        return f"{head}{picked}\n)\n{_final(shaped, names)}"
     # Ids first; properties and geometry only for the kept rows.
     use_bands = src.generalised if generalised is None else generalised
     band = generalised_band(z) if use_bands else None
+    carried = lean and bool(src.tile_carry)
+    kept_id = "t.k" if carried else src.id_sql
     live = f"ST_Simplify(ST_Transform({src.geom_sql}, 3857), :tol, true)"
     if band is None:
         geom, gen_join = live, ""
     else:
         pre = "g.geom" if band == z else "ST_Simplify(g.geom, :tol, true)"
-        geom = f"coalesce({pre}, {live})"  # coalesce: a database not backfilled
-        gen_join = f" LEFT JOIN feature_generalised g ON g.feature_id = t.id AND g.band = {band}"
-    shaped = f"""SELECT {fid} AS fid, {props} AS props,
+        # coalesce: a database not backfilled (read by id: a carried row has no geometry)
+        fallback = (
+            "(SELECT ST_Simplify(ST_Transform(f.geom, 3857), :tol, true)"
+            " FROM features f WHERE f.id = t.k)"  # the bands are of features
+            if carried
+            else live
+        )
+        geom = f"coalesce({pre}, {fallback})"
+        gen_join = (
+            f" LEFT JOIN feature_generalised g ON g.feature_id = {kept_id} AND g.band = {band}"
+        )
+    if carried:
+        # The id pick carries the raw columns the tile columns read (and the live geometry
+        # above the bands): no kept row is read a second time.
+        carry = [f"t.{c}" for c in src.tile_carry]
+        if band is None:
+            carry.append(f"{src.geom_sql} AS geom")
+            geom = "ST_Simplify(ST_Transform(t.geom, 3857), :tol, true)"
+        picked = _candidates(src, f"{src.id_sql} AS k, {', '.join(carry)}")
+        shaped = f"""SELECT {"t.k::bigint" if src.id_is_int else "NULL::bigint"} AS fid,
+               {_select(columns)},
+               ST_AsMVTGeom({geom}, b.env, {EXTENT}, {BUFFER}, true) AS geom
+        FROM (SELECT * FROM picked ORDER BY k LIMIT :cap) t CROSS JOIN bounds b{gen_join}
+        ORDER BY t.k"""
+        return f"{head}{picked}\n)\n{_final(shaped, names)}"
+    shaped = f"""SELECT {fid} AS fid, {_select(columns)},
                ST_AsMVTGeom({geom}, b.env, {EXTENT}, {BUFFER}, true) AS geom
         FROM (SELECT k FROM picked ORDER BY k LIMIT :cap) i, bounds b,
              {src.from_sql}{gen_join}
         WHERE {src.id_sql} = i.k AND ({src.where})
         ORDER BY i.k"""
     picked = _candidates(src, f"{src.id_sql} AS k")
-    return f"WITH {_BOUNDS},\npicked AS MATERIALIZED (\n{picked}\n)\n{_final(shaped)}"
+    return f"{head}{picked}\n)\n{_final(shaped, names)}"
 
 
 def tile_params(coll: Collection, z: int, row: int, col: int, cap: int) -> dict[str, Any]:
