@@ -44,9 +44,23 @@ STORED_SQL = """SELECT v.geom, v.area_m2 FROM violations v
       AND r.kind = 'overlap' AND r.predicate = 'intersects' AND r.outside_layer IS NULL
     LIMIT 1"""
 
-# How the pair meets: 'stored', or rm_overlap_kind's 'covered' / 'intersects' / NULL.
+# How the pair meets: 'stored'; else 'covered' (s lies wholly inside), 'intersects' or NULL
+# (disjoint), tested on the protected feature's pieces when it has them (pieces whose box
+# misses s are skipped; covered by one piece is covered by the feature), else on its
+# geometry. Inline rather than a SQL function: one with subqueries is not inlined, and its
+# call per candidate pair was half of grassland x wetlands (migration 0025).
 KIND_SQL = """SELECT CASE WHEN st.geom IS NOT NULL THEN 'stored'
-                   ELSE rm_overlap_kind(s.geom, p.id, p.geom) END AS kind OFFSET 0"""
+      WHEN NOT p.has_parts THEN
+        CASE WHEN NOT ST_Intersects(p.geom, s.geom) THEN NULL
+             WHEN ST_CoveredBy(s.geom, p.geom) THEN 'covered' ELSE 'intersects' END
+      WHEN EXISTS (SELECT 1 FROM feature_parts fp WHERE fp.feature_id = p.id
+                   AND fp.geom ~ s.geom AND ST_CoveredBy(s.geom, fp.geom)) THEN 'covered'
+      WHEN EXISTS (SELECT 1 FROM feature_parts fp WHERE fp.feature_id = p.id
+                   AND fp.geom && s.geom AND ST_Intersects(fp.geom, s.geom)) THEN 'intersects'
+      END AS kind OFFSET 0"""
+
+# Whether the protected feature t has pieces (a column of p).
+HAS_PARTS_SQL = "EXISTS (SELECT 1 FROM feature_parts fp WHERE fp.feature_id = t.id)"
 
 # g: the overlap of the pair; a: its ellipsoidal area in m² (OFFSET 0: computed once).
 GEOM_SQL = """SELECT y.g, CASE k.kind WHEN 'stored' THEN st.area_m2
@@ -65,7 +79,7 @@ def pairs_sql(subject_where: str, protected_where: str, same_layer: bool) -> str
     other = "AND s.id <> p.id" if same_layer else ""
     return f"""(SELECT t.id, t.layer, t.code, t.region_code, t.geom, t.area_m2
       FROM features t WHERE {subject_where}) s
-JOIN (SELECT t.id, t.layer, t.code, t.geom, t.area_m2
+JOIN (SELECT t.id, t.layer, t.code, t.geom, t.area_m2, {HAS_PARTS_SQL} AS has_parts
       FROM features t WHERE {protected_where}) p ON s.geom && p.geom {other}
 LEFT JOIN LATERAL ({STORED_SQL}) st ON TRUE
 CROSS JOIN LATERAL ({KIND_SQL}) k

@@ -14,6 +14,7 @@ import shapely.wkt
 from shapely.geometry import shape
 from sqlalchemy import text
 
+from geo.violations.overlap_plan import HAS_PARTS_SQL, KIND_SQL
 from tests.fresh_db import client_for, fresh_database
 
 # Every overlap of (subject, protected), computed from the full geometries: the statement
@@ -195,8 +196,11 @@ def _zone_with_pits(conn) -> tuple[int, dict[str, int]]:
     kinds = dict(
         conn.execute(
             text(
-                "SELECT s.code, rm_overlap_kind(s.geom, z.id, z.geom) FROM features s,"
-                " features z WHERE z.id = :z AND s.code LIKE 'PIT-OVST-%'"
+                "SELECT s.code, k.kind FROM features s CROSS JOIN"
+                f" (SELECT t.id, t.geom, {HAS_PARTS_SQL} AS has_parts FROM features t"
+                "  WHERE t.id = :z) p"
+                " CROSS JOIN LATERAL (SELECT NULL::geometry AS geom) st"  # nothing stored
+                f" CROSS JOIN LATERAL ({KIND_SQL}) k WHERE s.code LIKE 'PIT-OVST-%'"
             ),
             {"z": zid},
         ).all()

@@ -1,7 +1,8 @@
 -- Live definition (CREATE OR REPLACE, idempotent). A change here needs a new migration that
 -- runs this file (geo.kernel.sqlfiles); see geo/kernel/sql/README.md.
 --
--- Subdivided protected geometry for /overlaps (geo/violations/overlap_plan.py): every
+-- Subdivided protected geometry for /overlaps (geo/violations/overlap_plan.py, which tests
+-- a pair on them inline): every
 -- feature of a protected layer (one a violation rule names as protected_layer) with more
 -- than rm_parts_max_vertices() vertices is kept in feature_parts as its ST_Subdivide
 -- pieces, so a probe tests a few small pieces instead of a zone of thousands of vertices,
@@ -33,22 +34,6 @@ CREATE OR REPLACE FUNCTION rm_parts_sync() RETURNS void LANGUAGE sql AS $$
     WHERE f.layer IN (SELECT r.protected_layer FROM violation_rules r)
       AND rm_parts_wanted(f.layer, f.geom)
       AND NOT EXISTS (SELECT 1 FROM feature_parts fp WHERE fp.feature_id = f.id);
-$$;
-
--- How subject geometry s meets protected feature pid (geometry p): 'covered' (s lies wholly
--- inside), 'intersects', or NULL (disjoint). A feature with pieces is tested piece by piece
--- (pieces whose box misses s are skipped); covered by one piece is covered by the feature.
-CREATE OR REPLACE FUNCTION rm_overlap_kind(s geometry, pid bigint, p geometry) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT CASE
-        WHEN NOT EXISTS (SELECT 1 FROM feature_parts fp WHERE fp.feature_id = pid) THEN
-            CASE WHEN NOT ST_Intersects(p, s) THEN NULL
-                 WHEN ST_CoveredBy(s, p) THEN 'covered' ELSE 'intersects' END
-        WHEN EXISTS (SELECT 1 FROM feature_parts fp WHERE fp.feature_id = pid
-                     AND fp.geom ~ s AND ST_CoveredBy(s, fp.geom)) THEN 'covered'
-        WHEN EXISTS (SELECT 1 FROM feature_parts fp WHERE fp.feature_id = pid
-                     AND fp.geom && s AND ST_Intersects(fp.geom, s)) THEN 'intersects'
-    END
 $$;
 
 CREATE OR REPLACE FUNCTION rm_parts_write() RETURNS trigger LANGUAGE plpgsql AS $$
