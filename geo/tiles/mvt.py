@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from geo.catalog.sources import Collection, Source
@@ -217,17 +218,33 @@ def tile_params(coll: Collection, z: int, row: int, col: int, cap: int) -> dict[
     }
 
 
+# Statements already built, by what determines their text (a collection's Source follows from
+# its id, kind and whether it is read as of an instant, and the statement from that and z):
+# built once per process, not once per request.
+_STATEMENTS: dict[tuple[str, str, bool, int], str] = {}
+
+
 def tile_statement(
     coll: Collection, z: int, row: int, col: int, cap: int
 ) -> tuple[str, dict[str, Any]]:
     """The statement and parameters that build one tile: together with the data version they
     determine its bytes (the tile cache's key is made of them)."""
     validate_tile(z, row, col)
-    return tile_sql(coll, z), tile_params(coll, z, row, col, cap)
+    key = (coll.id, coll.kind, coll.as_of is not None, z)
+    sql = _STATEMENTS.get(key)
+    if sql is None:
+        sql = _STATEMENTS[key] = tile_sql(coll, z)
+    return sql, tile_params(coll, z, row, col, cap)
+
+
+@lru_cache(maxsize=1024)
+def _text(sql: str) -> TextClause:
+    """The clause of a tile statement, parsed for its bind parameters once, not per request."""
+    return text(sql)
 
 
 async def run_tile(conn: AsyncConnection, sql: str, params: dict[str, Any], cap: int) -> Tile:
-    n, mvt = (await conn.execute(text(sql), params)).one()
+    n, mvt = (await conn.execute(_text(sql), params)).one()
     data = bytes(mvt or b"")
     return Tile(data=data, features=min(n, cap), truncated=n > cap)
 
