@@ -149,22 +149,35 @@ def tile_sql(
     False builds properties generically even where the Source has typed tile columns."""
     src = coll.source
     fid, columns = _columns(src, lean)
-    names = [name for name, _ in columns]
-    head = f"WITH {_BOUNDS},\npicked AS MATERIALIZED (\n"
     if not (src.refetch_by_id if ids_first is None else ids_first):
-        # A derived relation (e.g. a layer as of a past instant): one pass.
-        picked = _candidates(
-            src, f"{src.id_sql} AS k, {fid} AS fid, {_select(columns)}, {src.geom_sql} AS geom"
-        )
-        shaped = f"""SELECT p.fid, {", ".join("p." + n for n in names)},
+        picked, shaped = _one_pass(src, fid, columns)
+    else:
+        use_bands = src.generalised if generalised is None else generalised
+        band = generalised_band(z) if use_bands else None
+        carried = lean and bool(src.tile_carry)
+        picked, shaped = _ids_first(src, fid, columns, z, band, carried)
+    names = [name for name, _ in columns]
+    return f"WITH {_BOUNDS},\npicked AS MATERIALIZED (\n{picked}\n)\n{_final(shaped, names)}"
+
+
+def _one_pass(src: Source, fid: str, columns: list[tuple[str, str]]) -> tuple[str, str]:
+    """A derived relation (e.g. a layer as of a past instant): one pass."""
+    picked = _candidates(
+        src, f"{src.id_sql} AS k, {fid} AS fid, {_select(columns)}, {src.geom_sql} AS geom"
+    )
+    shaped = f"""SELECT p.fid, {", ".join("p." + name for name, _ in columns)},
                ST_AsMVTGeom(ST_Simplify(ST_Transform(p.geom, 3857), :tol, true),
                             b.env, {EXTENT}, {BUFFER}, true) AS geom
         FROM (SELECT * FROM picked ORDER BY k LIMIT :cap) p, bounds b"""
-        return f"{head}{picked}\n)\n{_final(shaped, names)}"
-    # Ids first; properties and geometry only for the kept rows.
-    use_bands = src.generalised if generalised is None else generalised
-    band = generalised_band(z) if use_bands else None
-    carried = lean and bool(src.tile_carry)
+    return picked, shaped
+
+
+def _ids_first(
+    src: Source, fid: str, columns: list[tuple[str, str]], z: int, band: int | None, carried: bool
+) -> tuple[str, str]:
+    """Ids first; properties and geometry only for the kept rows. ``carried``: the id pick
+    carries the raw columns the tile columns read (and the live geometry above the bands),
+    so no kept row is read a second time."""
     kept_id = "t.k" if carried else src.id_sql
     live = f"ST_Simplify(ST_Transform({src.geom_sql}, 3857), :tol, true)"
     if band is None:
@@ -182,28 +195,24 @@ def tile_sql(
         gen_join = (
             f" LEFT JOIN feature_generalised g ON g.feature_id = {kept_id} AND g.band = {band}"
         )
-    if carried:
-        # The id pick carries the raw columns the tile columns read (and the live geometry
-        # above the bands): no kept row is read a second time.
-        carry = [f"t.{c}" for c in src.tile_carry]
-        if band is None:
-            carry.append(f"{src.geom_sql} AS geom")
-            geom = "ST_Simplify(ST_Transform(t.geom, 3857), :tol, true)"
-        picked = _candidates(src, f"{src.id_sql} AS k, {', '.join(carry)}")
-        shaped = f"""SELECT {"t.k::bigint" if src.id_is_int else "NULL::bigint"} AS fid,
-               {_select(columns)},
-               ST_AsMVTGeom({geom}, b.env, {EXTENT}, {BUFFER}, true) AS geom
-        FROM (SELECT * FROM picked ORDER BY k LIMIT :cap) t CROSS JOIN bounds b{gen_join}
-        ORDER BY t.k"""
-        return f"{head}{picked}\n)\n{_final(shaped, names)}"
-    shaped = f"""SELECT {fid} AS fid, {_select(columns)},
+    if not carried:
+        shaped = f"""SELECT {fid} AS fid, {_select(columns)},
                ST_AsMVTGeom({geom}, b.env, {EXTENT}, {BUFFER}, true) AS geom
         FROM (SELECT k FROM picked ORDER BY k LIMIT :cap) i, bounds b,
              {src.from_sql}{gen_join}
         WHERE {src.id_sql} = i.k AND ({src.where})
         ORDER BY i.k"""
-    picked = _candidates(src, f"{src.id_sql} AS k")
-    return f"{head}{picked}\n)\n{_final(shaped, names)}"
+        return _candidates(src, f"{src.id_sql} AS k"), shaped
+    carry = [f"t.{c}" for c in src.tile_carry]
+    if band is None:
+        carry.append(f"{src.geom_sql} AS geom")
+        geom = "ST_Simplify(ST_Transform(t.geom, 3857), :tol, true)"
+    shaped = f"""SELECT {"t.k::bigint" if src.id_is_int else "NULL::bigint"} AS fid,
+               {_select(columns)},
+               ST_AsMVTGeom({geom}, b.env, {EXTENT}, {BUFFER}, true) AS geom
+        FROM (SELECT * FROM picked ORDER BY k LIMIT :cap) t CROSS JOIN bounds b{gen_join}
+        ORDER BY t.k"""
+    return _candidates(src, f"{src.id_sql} AS k, {', '.join(carry)}"), shaped
 
 
 def tile_params(coll: Collection, z: int, row: int, col: int, cap: int) -> dict[str, Any]:
