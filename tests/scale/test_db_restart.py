@@ -141,7 +141,6 @@ def test_database_restart_under_load_is_503_then_recovers(server, primary):
     assert httpx.get(base + "/readyz", timeout=5).status_code == 200
     assert proc.poll() is None
     text = log.read_text()
-    Path("/tmp/scale_restart.log").write_text(text)
     # No request failed in an unexpected way (app.errors logs those as 500s).
     assert "unhandled error" not in text and "database error on" not in text
 
