@@ -44,20 +44,25 @@ STORED_SQL = """SELECT v.geom, v.area_m2 FROM violations v
       AND r.kind = 'overlap' AND r.predicate = 'intersects' AND r.outside_layer IS NULL
     LIMIT 1"""
 
-# How the pair meets: 'stored'; else 'covered' (s lies wholly inside), 'intersects' or NULL
-# (disjoint), tested on the protected feature's pieces when it has them (pieces whose box
-# misses s are skipped; covered by one piece is covered by the feature), else on its
-# geometry. Inline rather than a SQL function: one with subqueries is not inlined, and its
-# call per candidate pair was half of grassland x wetlands (migration 0025).
+# Whether the pair meets at all: on the protected feature's pieces when it has them (pieces
+# whose box misses s are skipped), else on its geometry. Tested first: most pairs whose boxes
+# meet do not (about 37,500 of 43,216 for grassland x wetlands at scale 1.0), and those then
+# cost no lookup of a stored overlap (BENCHMARKS.md, session 6). Inline rather than a SQL
+# function: one with subqueries is not inlined, and its call per pair was half of that
+# statement's time (migration 0025).
+HIT_SQL = """SELECT CASE WHEN p.has_parts
+        THEN EXISTS (SELECT 1 FROM feature_parts fp WHERE fp.feature_id = p.id
+                     AND fp.geom && s.geom AND ST_Intersects(fp.geom, s.geom))
+        ELSE ST_Intersects(p.geom, s.geom) END AS hit OFFSET 0"""
+
+# How a pair that meets does: 'stored', else 'covered' (s lies wholly inside the feature, or
+# inside one of its pieces: covered by one piece is covered by the feature) or 'intersects'.
 KIND_SQL = """SELECT CASE WHEN st.geom IS NOT NULL THEN 'stored'
       WHEN NOT p.has_parts THEN
-        CASE WHEN NOT ST_Intersects(p.geom, s.geom) THEN NULL
-             WHEN ST_CoveredBy(s.geom, p.geom) THEN 'covered' ELSE 'intersects' END
+        CASE WHEN ST_CoveredBy(s.geom, p.geom) THEN 'covered' ELSE 'intersects' END
       WHEN EXISTS (SELECT 1 FROM feature_parts fp WHERE fp.feature_id = p.id
                    AND fp.geom ~ s.geom AND ST_CoveredBy(s.geom, fp.geom)) THEN 'covered'
-      WHEN EXISTS (SELECT 1 FROM feature_parts fp WHERE fp.feature_id = p.id
-                   AND fp.geom && s.geom AND ST_Intersects(fp.geom, s.geom)) THEN 'intersects'
-      END AS kind OFFSET 0"""
+      ELSE 'intersects' END AS kind OFFSET 0"""
 
 # Whether the protected feature t has pieces (a column of p).
 HAS_PARTS_SQL = "EXISTS (SELECT 1 FROM feature_parts fp WHERE fp.feature_id = t.id)"
@@ -74,13 +79,14 @@ GEOM_SQL = """SELECT y.g, CASE k.kind WHEN 'stored' THEN st.area_m2
 
 
 def pairs_sql(subject_where: str, protected_where: str, same_layer: bool) -> str:
-    """FROM … of the pairs whose boxes meet (s, p, st, k, x); both WHERE clauses are over
-    alias t."""
+    """FROM … of the pairs whose boxes meet (s, p, h, st, k, x); both WHERE clauses are over
+    alias t. The caller keeps the pairs that meet (``h.hit``): st, k and x assume it."""
     other = "AND s.id <> p.id" if same_layer else ""
     return f"""(SELECT t.id, t.layer, t.code, t.region_code, t.geom, t.area_m2
       FROM features t WHERE {subject_where}) s
 JOIN (SELECT t.id, t.layer, t.code, t.geom, t.area_m2, {HAS_PARTS_SQL} AS has_parts
       FROM features t WHERE {protected_where}) p ON s.geom && p.geom {other}
+CROSS JOIN LATERAL ({HIT_SQL}) h
 LEFT JOIN LATERAL ({STORED_SQL}) st ON TRUE
 CROSS JOIN LATERAL ({KIND_SQL}) k
 CROSS JOIN LATERAL ({GEOM_SQL}) x"""

@@ -1,16 +1,18 @@
 """Overlaps between two feature layers, with filters on each side, in ONE SQL statement.
 
-Plan shape (EXPLAIN ANALYZE, mining_pits × grade-1 water_source_zones, bench scale 0.1)::
+Plan shape (EXPLAIN ANALYZE, grassland_occupations × wetland_parks, bench scale 1.0)::
 
-    Sort (s.id, p.id)
+    Sort ((s.id + 0), p.id)                              <- at the end: no limit (below)
       -> Nested Loop
            -> Nested Loop Left Join
                 -> Nested Loop
                      -> Bitmap Heap Scan on features t_1       (the filtered protected side)
-                     -> Index Scan using ix_features_geom_layer on features t
-                          Index Cond: ((geom && t_1.geom) AND (layer = …))  <- boxes meet
+                     -> Nested Loop
+                          -> Index Scan using ix_features_geom_layer on features t
+                               Index Cond: ((geom && t_1.geom) AND (layer = …))  <- boxes meet
+                          -> h: do they meet, on the pieces (Filter: h.hit)
                 -> Index Scan using ix_violations_live_pair on violations v  <- stored overlap
-           -> k: 'stored', or tested on the pieces: 'covered' / 'intersects' / NULL
+           -> k: 'stored', 'covered' or 'intersects'
            -> x: the stored overlap, the subject itself, or ST_Intersection (OFFSET 0 fences)
 
 The parts (stored overlaps, pieces, the covered shortcut) are geo.violations.overlap_plan's.
@@ -103,7 +105,7 @@ def overlap_sql(q: OverlapQuery, fmt: str = "json") -> tuple[str, dict[str, Any]
     sw = _named(_side, q.subject, subject_attrs, q.subject_filter, "s_", q)
     pw = _named(_side, q.protected, q.protected_attributes, q.protected_filter, "o_", q)
     outer = Where(params={**sw.params, **pw.params}, prefix="x_")
-    outer.add("k.kind IS NOT NULL AND NOT ST_IsEmpty(x.g)")
+    outer.add("h.hit AND NOT ST_IsEmpty(x.g)")
     outer.add(f"x.a >= {outer.bind(float(q.min_area_m2))}")
     if q.bbox is not None:
         outer.add(f"ST_Intersects(x.g, {envelope_sql(outer, q.bbox, q.bbox_crs)})")

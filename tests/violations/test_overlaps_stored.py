@@ -14,7 +14,7 @@ import shapely.wkt
 from shapely.geometry import shape
 from sqlalchemy import text
 
-from geo.violations.overlap_plan import HAS_PARTS_SQL, KIND_SQL
+from geo.violations.overlap_plan import HAS_PARTS_SQL, HIT_SQL, KIND_SQL
 from tests.fresh_db import client_for, fresh_database
 
 # Every overlap of (subject, protected), computed from the full geometries: the statement
@@ -196,9 +196,10 @@ def _zone_with_pits(conn) -> tuple[int, dict[str, int]]:
     kinds = dict(
         conn.execute(
             text(
-                "SELECT s.code, k.kind FROM features s CROSS JOIN"
+                "SELECT s.code, CASE WHEN h.hit THEN k.kind END FROM features s CROSS JOIN"
                 f" (SELECT t.id, t.geom, {HAS_PARTS_SQL} AS has_parts FROM features t"
                 "  WHERE t.id = :z) p"
+                f" CROSS JOIN LATERAL ({HIT_SQL}) h"
                 " CROSS JOIN LATERAL (SELECT NULL::geometry AS geom) st"  # nothing stored
                 f" CROSS JOIN LATERAL ({KIND_SQL}) k WHERE s.code LIKE 'PIT-OVST-%'"
             ),
