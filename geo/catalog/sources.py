@@ -38,24 +38,25 @@ class Source:
     # Zoom-banded simplified copies live in feature_generalised (geo/tiles/sql/generalised.sql).
     generalised: bool = False
     # A vector tile's attributes as typed columns, (name, SQL over t), a jsonb one expanded
-    # key by key: 'id' and properties_sql's keys except geo.tiles.mvt.DROPPED_PROPERTIES.
+    # key by key: 'id' and properties_sql's keys except TILE_DROPPED_PROPERTIES.
     # ST_AsMVT encodes typed columns faster than the same keys built into one jsonb object
     # (BENCHMARKS.md, session 6). Empty: the generic jsonb expression.
     tile_columns: tuple[tuple[str, str], ...] = ()
-    # The columns of t that tile_columns read (and "geom"): tiles carry them from the id
-    # pick instead of reading each kept row again by id.
+    # The columns of t that tile_columns read: tiles carry them (and, above the zoom bands,
+    # the geometry) from the id pick instead of reading each kept row again by id.
     tile_carry: tuple[str, ...] = ()
 
 
-# What feature_source's properties_sql gives, with 'id' and without source, updated_at and
-# created_at (geo.tiles.mvt.DROPPED_PROPERTIES). A layer attribute named like a column is
-# left out of tiles, where the column's value is the one sent (attribute schemas of feature
-# layers are closed, and writes keep code, name, region_code and area_ha out of attributes;
-# tests/tiles/test_generalised.py compares with the generic expression's tiles).
+# Properties of an item that a vector tile leaves out: what a popup needs stays, small.
+TILE_DROPPED_PROPERTIES = ("source", "updated_at", "created_at")
+
+# What feature_source's properties_sql gives, with 'id' and without TILE_DROPPED_PROPERTIES.
+# A layer attribute named like a column is left out of tiles, where the column's value is the
+# one sent (attribute schemas of feature layers are closed, and writes keep code, name,
+# region_code and area_ha out of attributes; tests/tiles/test_generalised.py compares with
+# the generic expression's tiles).
 _TILE_COLUMN_NAMES = ("id", "code", "name", "region_code", "area_ha", "sample")
-_TILE_LEFT_OUT = ", ".join(
-    f"'{k}'" for k in ("source", "updated_at", "created_at", *_TILE_COLUMN_NAMES)
-)
+_TILE_LEFT_OUT = ", ".join(f"'{k}'" for k in (*TILE_DROPPED_PROPERTIES, *_TILE_COLUMN_NAMES))
 _FEATURE_TILE_COLUMNS = (
     ("id", "t.id"),
     ("code", "t.code"),

@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from geo.catalog.sources import Collection, Source
+from geo.catalog.sources import TILE_DROPPED_PROPERTIES, Collection, Source
 from geo.kernel.errors import NotFound
 
 # WebMercatorQuad (OGC 17-083r4): the square world of EPSG:3857, 256 px tiles.
@@ -37,9 +37,6 @@ TILE_PX = 256
 MAX_ZOOM = 24
 EXTENT = 4096  # MVT grid units per tile side
 BUFFER = 64  # grid units of geometry kept outside the tile, so strokes join across tiles
-
-# Properties a tile carries besides the layer attributes: what a popup needs, small.
-DROPPED_PROPERTIES = ("source", "updated_at", "created_at")
 
 
 def tile_pixel_m(z: int) -> float:
@@ -106,9 +103,14 @@ def _columns(src: Source, lean: bool = True) -> tuple[str, list[tuple[str, str]]
     fid = f"{src.id_sql}::bigint" if src.id_is_int else "NULL::bigint"
     if lean and src.tile_columns:
         return fid, list(src.tile_columns)
-    drop = "".join(f" - '{k}'" for k in DROPPED_PROPERTIES)
+    drop = "".join(f" - '{k}'" for k in TILE_DROPPED_PROPERTIES)
     props = f"jsonb_build_object('id', {src.id_sql}) || (({src.properties_sql}){drop})"
     return fid, [("props", props)]
+
+
+def _simplified(geom: str) -> str:
+    """``geom`` in EPSG:3857, simplified by half a pixel of the tile's zoom (:tol)."""
+    return f"ST_Simplify(ST_Transform({geom}, 3857), :tol, true)"
 
 
 def _select(columns: list[tuple[str, str]]) -> str:
@@ -166,7 +168,7 @@ def _one_pass(src: Source, fid: str, columns: list[tuple[str, str]]) -> tuple[st
         src, f"{src.id_sql} AS k, {fid} AS fid, {_select(columns)}, {src.geom_sql} AS geom"
     )
     shaped = f"""SELECT p.fid, {", ".join("p." + name for name, _ in columns)},
-               ST_AsMVTGeom(ST_Simplify(ST_Transform(p.geom, 3857), :tol, true),
+               ST_AsMVTGeom({_simplified("p.geom")},
                             b.env, {EXTENT}, {BUFFER}, true) AS geom
         FROM (SELECT * FROM picked ORDER BY k LIMIT :cap) p, bounds b"""
     return picked, shaped
@@ -179,15 +181,14 @@ def _ids_first(
     carries the raw columns the tile columns read (and the live geometry above the bands),
     so no kept row is read a second time."""
     kept_id = "t.k" if carried else src.id_sql
-    live = f"ST_Simplify(ST_Transform({src.geom_sql}, 3857), :tol, true)"
+    live = _simplified(src.geom_sql)
     if band is None:
         geom, gen_join = live, ""
     else:
         pre = "g.geom" if band == z else "ST_Simplify(g.geom, :tol, true)"
         # coalesce: a database not backfilled (read by id: a carried row has no geometry)
         fallback = (
-            "(SELECT ST_Simplify(ST_Transform(f.geom, 3857), :tol, true)"
-            " FROM features f WHERE f.id = t.k)"  # the bands are of features
+            f"(SELECT {_simplified('f.geom')} FROM features f WHERE f.id = t.k)"  # of features
             if carried
             else live
         )
@@ -206,7 +207,7 @@ def _ids_first(
     carry = [f"t.{c}" for c in src.tile_carry]
     if band is None:
         carry.append(f"{src.geom_sql} AS geom")
-        geom = "ST_Simplify(ST_Transform(t.geom, 3857), :tol, true)"
+        geom = _simplified("t.geom")
     shaped = f"""SELECT {"t.k::bigint" if src.id_is_int else "NULL::bigint"} AS fid,
                {_select(columns)},
                ST_AsMVTGeom({geom}, b.env, {EXTENT}, {BUFFER}, true) AS geom
