@@ -133,21 +133,28 @@ ORDER BY {order}
     return sql, outer.params
 
 
+BATCH = 500  # rows per fetch from the cursor
+
+
 @dataclass
 class Overlaps:
     """Overlaps being read: rows in batches from a server-side cursor, never all in memory.
-    For json each row is one Feature's JSON text; for csv the :data:`FIELDS` and the WKT."""
+    For json each row is one Feature's JSON text; for csv the :data:`FIELDS` and the WKT.
+    The first batch is read before the response starts (see :func:`open_overlaps`)."""
 
     fmt: str
     _result: AsyncResult
+    _first: list[Any]
 
     async def batches(self) -> AsyncIterator[list]:
         try:
-            async for partition in self._result.partitions(500):
+            partition = self._first
+            while partition:
                 if self.fmt == "csv":
                     yield [list(r) for r in partition]
                 else:
                     yield [r[0] for r in partition]
+                partition = list(await self._result.fetchmany(BATCH))
         finally:
             await self._result.close()
 
@@ -168,4 +175,7 @@ async def open_overlaps(conn: AsyncConnection, q: OverlapQuery, fmt: str = "json
             "SELECT set_config('cursor_tuple_fraction', '1', true), set_config('jit', 'off', true)"
         )
     )
-    return Overlaps(fmt, await conn.stream(text(sql), params))
+    result = await conn.stream(text(sql), params)
+    # The rows come sorted, so the first fetch does nearly all the work: read it before the
+    # first byte, and a database that fails meanwhile is a 503, not a cut-off stream.
+    return Overlaps(fmt, result, list(await result.fetchmany(BATCH)))
