@@ -14,11 +14,12 @@ gets a numeric suffix (``reported_area_ha`` → ``reported_a``, ``responsible_pa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from geo.catalog.items import ItemsQuery, feature_json_sql, filter_where
 from geo.catalog.sources import Collection
 from geo.kernel import tabular
+from geo.kernel.streams import primed
 
 CHUNK = 5000
 XLSX_CELL_MAX = 32_767
@@ -127,13 +129,18 @@ async def _csv(conn: AsyncConnection, ex: Export) -> AsyncIterator[bytes]:
             yield piece.encode()
 
 
-async def _stream_file(path: str, cleanup: str) -> AsyncIterator[bytes]:
+async def _file(build: Callable[[str], Awaitable[str]]) -> AsyncIterator[bytes]:
+    """The bytes of the file that ``build(tmp)`` writes in a new temporary directory (it
+    returns the file's path); the directory is removed afterwards, also when building or
+    sending fails."""
+    tmp = tempfile.mkdtemp(prefix="rm-export-")
     try:
+        path = await build(tmp)
         with open(path, "rb") as fh:
             while block := await asyncio.to_thread(fh.read, 1 << 20):
                 yield block
     finally:
-        shutil.rmtree(cleanup, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _xlsx_rows(ws, rows: list[tuple]) -> None:
@@ -144,19 +151,26 @@ def _xlsx_rows(ws, rows: list[tuple]) -> None:
         ws.append([*row[:-1], wkt])
 
 
-async def _xlsx(conn: AsyncConnection, ex: Export) -> AsyncIterator[bytes]:
-    from openpyxl import Workbook
+def _xlsx(conn: AsyncConnection, ex: Export) -> AsyncIterator[bytes]:
+    async def build(tmp: str) -> str:
+        from openpyxl import Workbook
 
-    tmp = tempfile.mkdtemp(prefix="rm-export-")
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(ex.coll.id[:31])
-    ws.append(["id", *ex.columns(), "wkt"])
-    async for rows in ex.chunks(conn, "wkt"):
-        await asyncio.to_thread(_xlsx_rows, ws, rows)
-    path = os.path.join(tmp, "export.xlsx")
-    await asyncio.to_thread(wb.save, path)
-    async for block in _stream_file(path, tmp):
-        yield block
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet(ex.coll.id[:31])
+        ws.append(["id", *ex.columns(), "wkt"])
+        path = os.path.join(tmp, "export.xlsx")
+        try:
+            async for rows in ex.chunks(conn, "wkt"):
+                await asyncio.to_thread(_xlsx_rows, ws, rows)
+        except BaseException:
+            # openpyxl removes its own temporary file (outside tmp) only when it saves
+            with contextlib.suppress(Exception):
+                wb.save(path)
+            raise
+        await asyncio.to_thread(wb.save, path)
+        return path
+
+    return _file(build)
 
 
 def shp_field_names(names: list[str]) -> dict[str, str]:
@@ -205,12 +219,13 @@ async def _write_ogr(
         await asyncio.to_thread(_ogr_chunk, ex, [], path, driver, rename, False)
 
 
-async def _gpkg(conn: AsyncConnection, ex: Export) -> AsyncIterator[bytes]:
-    tmp = tempfile.mkdtemp(prefix="rm-export-")
-    path = os.path.join(tmp, f"{ex.coll.id}.gpkg")
-    await _write_ogr(conn, ex, path, "GPKG")
-    async for block in _stream_file(path, tmp):
-        yield block
+def _gpkg(conn: AsyncConnection, ex: Export) -> AsyncIterator[bytes]:
+    async def build(tmp: str) -> str:
+        path = os.path.join(tmp, f"{ex.coll.id}.gpkg")
+        await _write_ogr(conn, ex, path, "GPKG")
+        return path
+
+    return _file(build)
 
 
 def _zip_shapefile(tmp: str, layer: str, rename: dict[str, str]) -> str:
@@ -225,13 +240,13 @@ def _zip_shapefile(tmp: str, layer: str, rename: dict[str, str]) -> str:
     return path
 
 
-async def _shp(conn: AsyncConnection, ex: Export) -> AsyncIterator[bytes]:
-    tmp = tempfile.mkdtemp(prefix="rm-export-")
-    rename = shp_field_names(["id", *ex.columns()])
-    await _write_ogr(conn, ex, os.path.join(tmp, f"{ex.coll.id}.shp"), "ESRI Shapefile", rename)
-    path = await asyncio.to_thread(_zip_shapefile, tmp, ex.coll.id, rename)
-    async for block in _stream_file(path, tmp):
-        yield block
+def _shp(conn: AsyncConnection, ex: Export) -> AsyncIterator[bytes]:
+    async def build(tmp: str) -> str:
+        rename = shp_field_names(["id", *ex.columns()])
+        await _write_ogr(conn, ex, os.path.join(tmp, f"{ex.coll.id}.shp"), "ESRI Shapefile", rename)
+        return await asyncio.to_thread(_zip_shapefile, tmp, ex.coll.id, rename)
+
+    return _file(build)
 
 
 @dataclass(frozen=True)
@@ -266,13 +281,15 @@ class ExportResult:
 async def export(
     conn: AsyncConnection, fmt: str, coll: Collection, query: ItemsQuery, limit=None
 ) -> ExportResult:
-    """Filters are validated here, before the first byte."""
+    """Filters are validated here, and the first chunk read (for GeoPackage, Shapefile and
+    XLSX the whole file written), before the first byte: a database that fails meanwhile is
+    a 503, not a cut-off download."""
     ex = Export(coll, query, limit)
     ex.tabular_sql("wkt")  # raises the 400s of bad filters now, not mid-stream
     spec = FORMATS[fmt]
     if spec.write is None:
-        return ExportResult(spec, features=geojson_features(conn, ex))
-    return ExportResult(spec, body=spec.write(conn, ex))
+        return ExportResult(spec, features=await primed(geojson_features(conn, ex)))
+    return ExportResult(spec, body=await primed(spec.write(conn, ex)))
 
 
 __all__ = ["FORMATS", "ExportResult", "export", "shp_field_names"]

@@ -35,6 +35,7 @@ from geo.kernel import crs as crs_mod
 from geo.kernel.crs import CRS
 from geo.kernel.errors import InvalidParameter
 from geo.kernel.sql import Where
+from geo.kernel.streams import primed
 from geo.violations.overlap_plan import VALUES, pairs_sql
 
 # Properties of every overlap, in output (and CSV column) order.
@@ -143,20 +144,18 @@ class Overlaps:
     The first batch is read before the response starts (see :func:`open_overlaps`)."""
 
     fmt: str
-    _result: AsyncResult
-    _first: list[Any]
+    _batches: AsyncIterator[list]
 
-    async def batches(self) -> AsyncIterator[list]:
-        try:
-            partition = self._first
-            while partition:
-                if self.fmt == "csv":
-                    yield [list(r) for r in partition]
-                else:
-                    yield [r[0] for r in partition]
-                partition = list(await self._result.fetchmany(BATCH))
-        finally:
-            await self._result.close()
+    def batches(self) -> AsyncIterator[list]:
+        return self._batches
+
+
+async def _read(result: AsyncResult, fmt: str) -> AsyncIterator[list]:
+    try:
+        async for partition in result.partitions(BATCH):
+            yield [list(r) for r in partition] if fmt == "csv" else [r[0] for r in partition]
+    finally:
+        await result.close()
 
 
 async def open_overlaps(conn: AsyncConnection, q: OverlapQuery, fmt: str = "json") -> Overlaps:
@@ -178,4 +177,4 @@ async def open_overlaps(conn: AsyncConnection, q: OverlapQuery, fmt: str = "json
     result = await conn.stream(text(sql), params)
     # The rows come sorted, so the first fetch does nearly all the work: read it before the
     # first byte, and a database that fails meanwhile is a 503, not a cut-off stream.
-    return Overlaps(fmt, result, list(await result.fetchmany(BATCH)))
+    return Overlaps(fmt, await primed(_read(result, fmt)))

@@ -1,0 +1,30 @@
+"""Streams whose first element is read before anyone answers: what fails before it (a
+filter, the database, a whole file being written) fails while a proper error status can
+still be sent, not after a 200 has started (the server must then cut the response)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+async def primed(items: AsyncIterator[T]) -> AsyncIterator[T]:
+    """``items`` with its first element already read (and given first)."""
+    try:
+        first = await anext(items)
+    except StopAsyncIteration:
+        return _none()
+    return _chain(first, items)
+
+
+async def _chain(first: T, rest: AsyncIterator[T]) -> AsyncIterator[T]:
+    yield first
+    async for item in rest:
+        yield item
+
+
+async def _none() -> AsyncIterator:
+    return
+    yield  # an async generator with nothing in it
