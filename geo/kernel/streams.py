@@ -20,9 +20,14 @@ async def primed(items: AsyncIterator[T]) -> AsyncIterator[T]:
 
 
 async def _chain(first: T, rest: AsyncIterator[T]) -> AsyncIterator[T]:
-    yield first
-    async for item in rest:
-        yield item
+    try:
+        yield first
+        async for item in rest:
+            yield item
+    finally:  # closed early (the client went away): the source's own cleanup runs now
+        aclose = getattr(rest, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
 
 async def _none() -> AsyncIterator:
