@@ -87,14 +87,14 @@ async def overlaps(
         min_area_m2=min_area_m2,
         limit=limit,
     )
-    result = await ov.open_overlaps(conn, q, f)  # 400s are raised before the first byte
+    batches = await ov.open_overlaps(conn, q, f)  # 400s and 503s come before the first byte
     if f == "csv":
         return StreamingResponse(
-            _csv(result.batches()),
+            _csv(batches),
             media_type=CSV_MEDIA_TYPE,
             headers={"Content-Disposition": 'attachment; filename="overlaps.csv"'},
         )
-    return streamed(result.batches(), lambda n: {"numberReturned": n})
+    return streamed(batches, lambda n: {"numberReturned": n})
 
 
 def _cql(value: str | None, lang: str, parameter: str):

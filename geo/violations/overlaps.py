@@ -137,20 +137,9 @@ ORDER BY {order}
 BATCH = 500  # rows per fetch from the cursor
 
 
-@dataclass
-class Overlaps:
-    """Overlaps being read: rows in batches from a server-side cursor, never all in memory.
-    For json each row is one Feature's JSON text; for csv the :data:`FIELDS` and the WKT.
-    The first batch is read before the response starts (see :func:`open_overlaps`)."""
-
-    fmt: str
-    _batches: AsyncIterator[list]
-
-    def batches(self) -> AsyncIterator[list]:
-        return self._batches
-
-
 async def _read(result: AsyncResult, fmt: str) -> AsyncIterator[list]:
+    """Rows in batches from a server-side cursor, never all in memory: for json each row is
+    one Feature's JSON text, for csv the :data:`FIELDS` and the WKT."""
     try:
         async for partition in result.partitions(BATCH):
             yield [list(r) for r in partition] if fmt == "csv" else [r[0] for r in partition]
@@ -158,8 +147,11 @@ async def _read(result: AsyncResult, fmt: str) -> AsyncIterator[list]:
         await result.close()
 
 
-async def open_overlaps(conn: AsyncConnection, q: OverlapQuery, fmt: str = "json") -> Overlaps:
-    """Starts the overlap statement on ``conn``; bad parameters are 400s before any row."""
+async def open_overlaps(
+    conn: AsyncConnection, q: OverlapQuery, fmt: str = "json"
+) -> AsyncIterator[list]:
+    """The overlaps in batches (see :func:`_read`), the statement started on ``conn`` and its
+    first batch read: bad parameters are 400s, and a lost database a 503, before any row."""
     sql, params = overlap_sql(q, fmt)
     # Both settings in one round trip, local to the request's transaction (is_local = true):
     # Cursors are planned for fast first rows (cursor_tuple_fraction = 0.1), which made
@@ -177,4 +169,4 @@ async def open_overlaps(conn: AsyncConnection, q: OverlapQuery, fmt: str = "json
     result = await conn.stream(text(sql), params)
     # The rows come sorted, so the first fetch does nearly all the work: read it before the
     # first byte, and a database that fails meanwhile is a 503, not a cut-off stream.
-    return Overlaps(fmt, await primed(_read(result, fmt)))
+    return await primed(_read(result, fmt))

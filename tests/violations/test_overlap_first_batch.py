@@ -23,7 +23,7 @@ def test_the_first_batch_is_read_when_the_overlaps_are_opened(settings):
                 q = OverlapQuery(
                     subject=pits, protected=await get_collection(conn, "water_source_zones")
                 )
-                expected = sum([len(b) async for b in (await open_overlaps(conn, q)).batches()])
+                expected = sum([len(b) async for b in await open_overlaps(conn, q)])
                 await conn.rollback()
                 pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
                 overlaps = await open_overlaps(conn, q)
@@ -33,7 +33,7 @@ def test_the_first_batch_is_read_when_the_overlaps_are_opened(settings):
                 got: list[str] = []
                 error = None
                 try:
-                    async for batch in overlaps.batches():
+                    async for batch in overlaps:
                         got += batch
                 except Exception as exc:  # the next fetch, on the dead connection
                     error = exc

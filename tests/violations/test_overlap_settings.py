@@ -22,7 +22,7 @@ def test_overlaps_run_without_jit_and_planned_for_every_row(settings):
                     protected=await get_collection(conn, "water_source_zones"),
                 )
                 overlaps = await open_overlaps(conn, q)
-                n = sum([len(b) async for b in overlaps.batches()])
+                n = sum([len(b) async for b in overlaps])
                 jit = (await conn.execute(text("SHOW jit"))).scalar_one()
                 frac = (await conn.execute(text("SHOW cursor_tuple_fraction"))).scalar_one()
                 await conn.rollback()
