@@ -6,7 +6,7 @@ response; only a fault in the middle of a stream can still happen after it."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncResult
 from geo.catalog.items import ItemsQuery, encode_cursor, filter_where, page_sql
 from geo.catalog.sources import Collection
 from geo.kernel.errors import InvalidParameter
+from geo.kernel.streams import primed
 
 PARTITION = 500
 
@@ -28,25 +29,22 @@ class Page:
 
     limit: int
     matched: int | None
-    _result: AsyncResult
-    _first: list[Any]
+    _partitions: AsyncGenerator[list[Any], None]  # primed: the first already read
     returned: int = 0
     next_cursor: str | None = None
     _last_keys: list[Any] = field(default_factory=list)
 
     async def batches(self) -> AsyncIterator[list[str]]:
         try:
-            partition = self._first
-            while partition:
+            async for partition in self._partitions:
                 batch, more = self._take(partition)
                 if batch:
                     yield batch
                 if more:
                     self.next_cursor = encode_cursor(self._last_keys)
                     return
-                partition = list(await self._result.fetchmany(PARTITION))
         finally:
-            await self._result.close()
+            await self._partitions.aclose()
 
     def _take(self, partition: list[Any]) -> tuple[list[str], bool]:
         room = self.limit - self.returned
@@ -71,7 +69,7 @@ async def open_page(
         matched = await count_matched(conn, coll, q, count_timeout_ms)
     try:
         result = await conn.stream(text(sql), params)
-        first = list(await result.fetchmany(PARTITION))
+        partitions = await primed(_partitions(result))
     except DBAPIError as exc:
         # A cursor token carries sort-key values; one that does not fit its key's type is
         # the caller's error (22xxx: data exception), found before the first byte.
@@ -80,7 +78,15 @@ async def open_page(
             msg = "cursor: not a token this service issued (or from a different sortby)"
             raise InvalidParameter(msg, parameter="cursor") from None
         raise
-    return Page(limit=q.limit, matched=matched, _result=result, _first=first)
+    return Page(limit=q.limit, matched=matched, _partitions=partitions)
+
+
+async def _partitions(result: AsyncResult) -> AsyncIterator[list[Any]]:
+    try:
+        async for partition in result.partitions(PARTITION):
+            yield list(partition)
+    finally:
+        await result.close()
 
 
 async def count_matched(

@@ -4,13 +4,13 @@ still be sent, not after a 200 has started (the server must then cut the respons
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TypeVar
 
 T = TypeVar("T")
 
 
-async def primed(items: AsyncIterator[T]) -> AsyncIterator[T]:
+async def primed(items: AsyncIterator[T]) -> AsyncGenerator[T, None]:
     """``items`` with its first element already read (and given first)."""
     try:
         first = await anext(items)
@@ -19,7 +19,7 @@ async def primed(items: AsyncIterator[T]) -> AsyncIterator[T]:
     return _chain(first, items)
 
 
-async def _chain(first: T, rest: AsyncIterator[T]) -> AsyncIterator[T]:
+async def _chain(first: T, rest: AsyncIterator[T]) -> AsyncGenerator[T, None]:
     try:
         yield first
         async for item in rest:
@@ -30,6 +30,6 @@ async def _chain(first: T, rest: AsyncIterator[T]) -> AsyncIterator[T]:
             await aclose()
 
 
-async def _none() -> AsyncIterator:
+async def _none() -> AsyncGenerator:
     return
     yield  # an async generator with nothing in it
