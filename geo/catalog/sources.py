@@ -35,8 +35,9 @@ class Source:
     # Rows can be read again cheaply by id (a table, not a derived relation): tiles pick ids
     # first and read properties and geometry for the kept rows only.
     refetch_by_id: bool = True
-    # Zoom-banded simplified copies live in feature_generalised (geo/tiles/sql/generalised.sql).
-    generalised: bool = False
+    # Zoom-banded simplified copies live in feature_generalised (geo/tiles/sql/generalised.sql):
+    # the condition over its row g that is this relation's `where` (None: no bands).
+    generalised: str | None = None
     # A vector tile's attributes as typed columns, (name, SQL over t), a jsonb one expanded
     # key by key: 'id' and properties_sql's keys except TILE_DROPPED_PROPERTIES.
     # ST_AsMVT encodes typed columns faster than the same keys built into one jsonb object
@@ -96,7 +97,7 @@ def feature_source(layer: str) -> Source:
             "area_ha": ("(t.area_m2 / 10000)", "number", "Area (ha), measured on the ellipsoid"),
             "updated_at": ("t.updated_at", "datetime", "Last change"),
         },
-        generalised=True,
+        generalised="g.layer = :layer",
     )
 
 

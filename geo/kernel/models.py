@@ -230,12 +230,25 @@ class DataVersion(Base):
 class FeatureGeneralised(Base):
     """Every feature's geometry in EPSG:3857 simplified for a band of tile zooms, kept by
     statement-level triggers on features (geo/tiles/sql/generalised.sql): low-zoom tiles read
-    these instead of simplifying full geometries per request."""
+    these instead of simplifying full geometries per request.
+
+    Partitioned by band (one table per band zoom, migration 0026); each row carries its
+    feature's layer and full-geometry envelope, so a tile picks its rows from its band alone."""
 
     __tablename__ = "feature_generalised"
 
     feature_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     band: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    layer: Mapped[str] = mapped_column(Text, nullable=False)
+    # ST_Envelope of the feature's geometry (EPSG:4326): `env && box` iff `geom && box`.
+    env: Mapped[Any] = mapped_column(
+        Geometry("GEOMETRY", srid=STORAGE_SRID, spatial_index=False), nullable=False
+    )
     geom: Mapped[Any] = mapped_column(
         Geometry("GEOMETRY", srid=3857, spatial_index=False), nullable=False
+    )
+
+    __table_args__ = (
+        Index("ix_feature_generalised_env_layer", "env", "layer", postgresql_using="gist"),
+        {"postgresql_partition_by": "LIST (band)"},
     )

@@ -8,7 +8,8 @@ storage SRID, so the filter ``geom && <envelope>`` runs on the GiST index. Ids a
 first (cap + 1, by id); properties and geometry are read for the kept rows only. Geometry is
 transformed to 3857 and simplified by half a screen pixel of the tile's zoom -- at z <= 10 for
 feature layers it comes already so from ``feature_generalised`` (kept by the database,
-geo/tiles/sql/generalised.sql) -- then clipped/quantised by ``ST_AsMVTGeom``.
+geo/tiles/sql/generalised.sql), whose band partition is also where the ids are picked --
+then clipped/quantised by ``ST_AsMVTGeom``.
 
 >>> tile_pixel_m(0)  # one pixel of a 256 px tile at zoom 0, in metres of EPSG:3857
 156543.03392804097
@@ -154,7 +155,7 @@ def tile_sql(
     if not (src.refetch_by_id if ids_first is None else ids_first):
         picked, shaped = _one_pass(src, fid, columns)
     else:
-        use_bands = src.generalised if generalised is None else generalised
+        use_bands = bool(src.generalised) and generalised is not False
         band = generalised_band(z) if use_bands else None
         carried = lean and bool(src.tile_carry)
         picked, shaped = _ids_first(src, fid, columns, z, band, carried)
@@ -177,43 +178,47 @@ def _one_pass(src: Source, fid: str, columns: list[tuple[str, str]]) -> tuple[st
 def _ids_first(
     src: Source, fid: str, columns: list[tuple[str, str]], z: int, band: int | None, carried: bool
 ) -> tuple[str, str]:
-    """Ids first; properties and geometry only for the kept rows. ``carried``: the id pick
-    carries the raw columns the tile columns read (and the live geometry above the bands),
-    so no kept row is read a second time."""
-    kept_id = "t.k" if carried else src.id_sql
+    """Ids first; properties and geometry only for the kept rows."""
+    if band is not None:
+        return _from_band(src, fid, columns, z, band)
     live = _simplified(src.geom_sql)
-    if band is None:
-        geom, gen_join = live, ""
-    else:
-        pre = "g.geom" if band == z else "ST_Simplify(g.geom, :tol, true)"
-        # coalesce: a database not backfilled (read by id: a carried row has no geometry)
-        fallback = (
-            f"(SELECT {_simplified('f.geom')} FROM features f WHERE f.id = t.k)"  # of features
-            if carried
-            else live
-        )
-        geom = f"coalesce({pre}, {fallback})"
-        gen_join = (
-            f" LEFT JOIN feature_generalised g ON g.feature_id = {kept_id} AND g.band = {band}"
-        )
     if not carried:
         shaped = f"""SELECT {fid} AS fid, {_select(columns)},
-               ST_AsMVTGeom({geom}, b.env, {EXTENT}, {BUFFER}, true) AS geom
-        FROM (SELECT k FROM picked ORDER BY k LIMIT :cap) i, bounds b,
-             {src.from_sql}{gen_join}
+               ST_AsMVTGeom({live}, b.env, {EXTENT}, {BUFFER}, true) AS geom
+        FROM (SELECT k FROM picked ORDER BY k LIMIT :cap) i, bounds b, {src.from_sql}
         WHERE {src.id_sql} = i.k AND ({src.where})
         ORDER BY i.k"""
         return _candidates(src, f"{src.id_sql} AS k"), shaped
-    carry = [f"t.{c}" for c in src.tile_carry]
-    if band is None:
-        carry.append(f"{src.geom_sql} AS geom")
-        geom = _simplified("t.geom")
+    # The id pick carries the raw columns the tile columns read, and the geometry, so no
+    # kept row is read a second time.
+    carry = ", ".join([*(f"t.{c}" for c in src.tile_carry), f"{src.geom_sql} AS geom"])
     shaped = f"""SELECT {"t.k::bigint" if src.id_is_int else "NULL::bigint"} AS fid,
                {_select(columns)},
-               ST_AsMVTGeom({geom}, b.env, {EXTENT}, {BUFFER}, true) AS geom
-        FROM (SELECT * FROM picked ORDER BY k LIMIT :cap) t CROSS JOIN bounds b{gen_join}
+               ST_AsMVTGeom({_simplified("t.geom")}, b.env, {EXTENT}, {BUFFER}, true) AS geom
+        FROM (SELECT * FROM picked ORDER BY k LIMIT :cap) t CROSS JOIN bounds b
         ORDER BY t.k"""
-    return _candidates(src, f"{src.id_sql} AS k, {', '.join(carry)}"), shaped
+    return _candidates(src, f"{src.id_sql} AS k, {carry}"), shaped
+
+
+def _from_band(
+    src: Source, fid: str, columns: list[tuple[str, str]], z: int, band: int
+) -> tuple[str, str]:
+    """At a band's zooms the rows are picked from that band's partition of
+    feature_generalised, by the envelope of their full geometry (the rows ``geom && tile``
+    picks), with their simplified geometry; the kept rows' columns are then read by id."""
+    pre = "p.geom" if band == z else "ST_Simplify(p.geom, :tol, true)"
+    picked = f"""SELECT g.feature_id AS k, g.geom
+    FROM feature_generalised g
+    WHERE g.band = {band} AND ({src.generalised}) AND g.env && (SELECT env4326 FROM bounds)
+    ORDER BY g.feature_id
+    LIMIT :cap + 1"""
+    shaped = f"""SELECT {fid} AS fid, {_select(columns)},
+               ST_AsMVTGeom({pre}, b.env, {EXTENT}, {BUFFER}, true) AS geom
+        FROM (SELECT * FROM picked ORDER BY k LIMIT :cap) p
+             JOIN {src.from_sql} ON {src.id_sql} = p.k
+             CROSS JOIN bounds b
+        ORDER BY p.k"""
+    return picked, shaped
 
 
 def tile_params(coll: Collection, z: int, row: int, col: int, cap: int) -> dict[str, Any]:

@@ -7,6 +7,12 @@
 -- transaction, set-based, so an import of 100,000 rows simplifies them once, and a low-zoom
 -- tile never simplifies full geometries per request. The bands are geo.tiles.mvt's
 -- GENERALISED_BANDS (tests/tiles/test_generalised.py checks they agree).
+--
+-- The table is partitioned by band (migration 0026), and each row carries its feature's layer
+-- and the envelope of its full geometry: a low-zoom tile picks its rows from its band's
+-- partition alone (`env && tile`, the rows `geom && tile` would pick) instead of from
+-- features, whose pages hold every zoom's worth of vertices (BENCHMARKS.md, session 8). A
+-- layer renamed cascades to features, whose UPDATE trigger carries the new name here.
 
 CREATE OR REPLACE FUNCTION rm_generalised_bands() RETURNS smallint[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
@@ -30,15 +36,21 @@ BEGIN
     IF TG_OP = 'DELETE' THEN
         DELETE FROM feature_generalised g USING old_rows o WHERE g.feature_id = o.id;
     ELSIF TG_OP = 'INSERT' THEN
-        INSERT INTO feature_generalised (feature_id, band, geom)
-        SELECT n.id, b.band, rm_generalise(n.geom, b.band)
+        INSERT INTO feature_generalised (feature_id, band, layer, env, geom)
+        SELECT n.id, b.band, n.layer, ST_Envelope(n.geom), rm_generalise(n.geom, b.band)
         FROM new_rows n CROSS JOIN unnest(rm_generalised_bands()) b(band);
-    ELSE  -- UPDATE: only rows whose geometry changed are generalised again
-        INSERT INTO feature_generalised (feature_id, band, geom)
-        SELECT n.id, b.band, rm_generalise(n.geom, b.band)
+    ELSE
+        -- UPDATE: rows whose geometry changed are generalised again ...
+        INSERT INTO feature_generalised (feature_id, band, layer, env, geom)
+        SELECT n.id, b.band, n.layer, ST_Envelope(n.geom), rm_generalise(n.geom, b.band)
         FROM new_rows n CROSS JOIN unnest(rm_generalised_bands()) b(band)
         WHERE NOT EXISTS (SELECT 1 FROM old_rows o WHERE o.id = n.id AND o.geom = n.geom)
-        ON CONFLICT (feature_id, band) DO UPDATE SET geom = EXCLUDED.geom;
+        ON CONFLICT (feature_id, band) DO UPDATE
+            SET layer = EXCLUDED.layer, env = EXCLUDED.env, geom = EXCLUDED.geom;
+        -- ... and rows moved to another layer (or their layer renamed) carry its name.
+        UPDATE feature_generalised g SET layer = n.layer
+        FROM new_rows n JOIN old_rows o ON o.id = n.id
+        WHERE g.feature_id = n.id AND o.geom = n.geom AND o.layer IS DISTINCT FROM n.layer;
     END IF;
     RETURN NULL;
 END $$;
