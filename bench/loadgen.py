@@ -79,6 +79,10 @@ class Connection:
             if not e.partial:
                 raise Closed() from e
             raise
+        except ConnectionResetError as e:
+            # The server closed while idle and our request arrived after: its kernel
+            # answers with a reset instead of an end of stream (a race seen in CI).
+            raise Closed() from e
         status, headers = _parse_head(head)
         n = await self._body(headers)
         self.used += 1
