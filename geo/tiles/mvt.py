@@ -152,13 +152,14 @@ def tile_sql(
     False builds properties generically even where the Source has typed tile columns."""
     src = coll.source
     fid, columns = _columns(src, lean)
+    use_bands = bool(src.generalised) and generalised is not False
+    band = generalised_band(z) if use_bands else None
     if not (src.refetch_by_id if ids_first is None else ids_first):
         picked, shaped = _one_pass(src, fid, columns)
+    elif band is not None:
+        picked, shaped = _from_band(src, fid, columns, z, band)
     else:
-        use_bands = bool(src.generalised) and generalised is not False
-        band = generalised_band(z) if use_bands else None
-        carried = lean and bool(src.tile_carry)
-        picked, shaped = _ids_first(src, fid, columns, z, band, carried)
+        picked, shaped = _ids_first(src, fid, columns, lean and bool(src.tile_carry))
     names = [name for name, _ in columns]
     return f"WITH {_BOUNDS},\npicked AS MATERIALIZED (\n{picked}\n)\n{_final(shaped, names)}"
 
@@ -176,11 +177,9 @@ def _one_pass(src: Source, fid: str, columns: list[tuple[str, str]]) -> tuple[st
 
 
 def _ids_first(
-    src: Source, fid: str, columns: list[tuple[str, str]], z: int, band: int | None, carried: bool
+    src: Source, fid: str, columns: list[tuple[str, str]], carried: bool
 ) -> tuple[str, str]:
-    """Ids first; properties and geometry only for the kept rows."""
-    if band is not None:
-        return _from_band(src, fid, columns, z, band)
+    """Above the bands: ids first, properties and live geometry only for the kept rows."""
     live = _simplified(src.geom_sql)
     if not carried:
         shaped = f"""SELECT {fid} AS fid, {_select(columns)},
